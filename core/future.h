@@ -1,0 +1,207 @@
+// One-shot values and the ways a coroutine waits for them.
+//
+// A Promise<T> is set exactly once by whoever produces the value (a store reply, a watch
+// notification, a timer). Any number of Futures share it. `co_await future` suspends
+// until it is set; `co_await first_of(a, b, ...)` until any one of several is set. The
+// waiting coroutine is resumed through the executor it suspended on, never inline in
+// the producer's call stack, so producers never see re-entrant calls.
+#pragma once
+
+#include <cassert>
+#include <coroutine>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "core/executor.h"
+
+namespace lockstep {
+
+struct Unit {
+  friend bool operator==(Unit, Unit) { return true; }
+};
+
+namespace detail {
+
+class StateBase {
+ public:
+  bool ready() const { return ready_; }
+
+  // Runs fn (on the setter's stack) once the value is set; returns an id for unsubscribe.
+  uint64_t subscribe(Callback fn) {
+    assert(!ready_);
+    uint64_t id = ++last_id_;
+    waiters_.emplace_back(id, std::move(fn));
+    return id;
+  }
+  void unsubscribe(uint64_t id) {
+    for (auto it = waiters_.begin(); it != waiters_.end(); ++it) {
+      if (it->first == id) {
+        waiters_.erase(it);
+        return;
+      }
+    }
+  }
+
+ protected:
+  void mark_ready() {
+    ready_ = true;
+    auto waiters = std::move(waiters_);
+    waiters_.clear();
+    for (auto& w : waiters) w.second();
+  }
+
+ private:
+  bool ready_ = false;
+  uint64_t last_id_ = 0;
+  std::vector<std::pair<uint64_t, Callback>> waiters_;
+};
+
+template <class T>
+class State : public StateBase {
+ public:
+  void set(T v) {
+    assert(!ready());
+    value_.emplace(std::move(v));
+    mark_ready();
+  }
+  const T& value() const { return *value_; }
+  T& value() { return *value_; }
+
+ private:
+  std::optional<T> value_;
+};
+
+// Resumes h on ex unless the wait was abandoned (the coroutine was destroyed meanwhile).
+struct Resumer {
+  std::shared_ptr<bool> alive;
+  std::coroutine_handle<> h;
+  Executor* ex;
+  void operator()() const {
+    auto a = alive;
+    auto handle = h;
+    auto resume = [a, handle] {
+      if (*a) {
+        *a = false;
+        handle.resume();
+      }
+    };
+    if (ex)
+      ex->post(resume);
+    else
+      resume();
+  }
+};
+
+}  // namespace detail
+
+template <class T>
+class Future;
+
+template <class T>
+class Promise {
+ public:
+  Promise() : state_(std::make_shared<detail::State<T>>()) {}
+  void set(T v) { state_->set(std::move(v)); }
+  bool is_set() const { return state_->ready(); }
+  Future<T> future() const { return Future<T>(state_); }
+
+ private:
+  std::shared_ptr<detail::State<T>> state_;
+};
+
+template <class T>
+class Future {
+ public:
+  Future() = default;
+  explicit Future(std::shared_ptr<detail::State<T>> s) : state_(std::move(s)) {}
+
+  // A future that is ready from the start.
+  static Future ready_with(T v) {
+    auto s = std::make_shared<detail::State<T>>();
+    s->set(std::move(v));
+    return Future(std::move(s));
+  }
+
+  bool valid() const { return state_ != nullptr; }
+  bool ready() const { return state_ && state_->ready(); }
+  const T& get() const { return state_->value(); }
+  detail::StateBase* base() const { return state_.get(); }
+
+  // Awaiting: suspends until set, then yields a copy of the value.
+  struct Awaiter {
+    std::shared_ptr<detail::State<T>> s;
+    std::shared_ptr<bool> alive;
+    uint64_t sub = 0;
+    bool await_ready() const { return s->ready(); }
+    void await_suspend(std::coroutine_handle<> h) {
+      alive = std::make_shared<bool>(true);
+      sub = s->subscribe(detail::Resumer{alive, h, current_executor()});
+    }
+    T await_resume() { return s->value(); }
+    ~Awaiter() {
+      // Destroyed while still waiting: the coroutine frame is going away.
+      if (alive && *alive) {
+        *alive = false;
+        s->unsubscribe(sub);
+      }
+    }
+  };
+  Awaiter operator co_await() const {
+    assert(state_);
+    return Awaiter{state_, nullptr, 0};
+  }
+
+ private:
+  std::shared_ptr<detail::State<T>> state_;
+};
+
+// Awaiting first_of(f0, f1, ...) yields the index of a future that is ready (the lowest
+// index if several already are). The others stay pending and may be awaited later.
+class FirstOf {
+ public:
+  explicit FirstOf(std::vector<detail::StateBase*> states) : states_(std::move(states)) {}
+  bool await_ready() const {
+    for (auto* s : states_)
+      if (s && s->ready()) return true;
+    return false;
+  }
+  void await_suspend(std::coroutine_handle<> h) {
+    alive_ = std::make_shared<bool>(true);
+    detail::Resumer r{alive_, h, current_executor()};
+    for (auto* s : states_) subs_.push_back(s ? s->subscribe(r) : 0);
+  }
+  size_t await_resume() {
+    unsubscribe_all();
+    for (size_t i = 0; i < states_.size(); ++i)
+      if (states_[i] && states_[i]->ready()) return i;
+    assert(false && "first_of resumed with nothing ready");
+    return states_.size();
+  }
+  ~FirstOf() {
+    if (alive_) *alive_ = false;
+    unsubscribe_all();
+  }
+  FirstOf(FirstOf&&) = default;
+
+ private:
+  void unsubscribe_all() {
+    for (size_t i = 0; i < subs_.size(); ++i)
+      if (states_[i] && !states_[i]->ready()) states_[i]->unsubscribe(subs_[i]);
+    subs_.clear();
+  }
+  std::vector<detail::StateBase*> states_;
+  std::vector<uint64_t> subs_;
+  std::shared_ptr<bool> alive_;
+};
+
+// Futures passed to first_of must outlive the co_await. An invalid (default) future
+// never wins, so optional waits can be passed uniformly.
+template <class... Fs>
+FirstOf first_of(const Fs&... fs) {
+  return FirstOf(std::vector<detail::StateBase*>{fs.base()...});
+}
+
+}  // namespace lockstep

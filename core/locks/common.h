@@ -1,0 +1,54 @@
+// Helpers the ZooKeeper-shaped lock ports share: creating the persistent parents of a
+// lock path, ordering sequential children, backing off after a failed store call, and
+// deleting a node that must go even across a lost connection.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/env.h"
+#include "core/store.h"
+#include "core/task.h"
+#include "core/time.h"
+
+namespace lockstep::locks {
+
+// Creates `path` and every missing ancestor as persistent nodes (NodeExists counts as
+// done). Retries ConnectionLoss after a pause until the local clock reaches `deadline`;
+// returns Ok or the error that stopped it.
+Task<Error> ensure_path(Env& env, Session& session, std::string path, Time deadline);
+
+// A sequential child: its name and the number after its last '-'.
+struct SequentialNode {
+  std::string name;
+  int64_t sequence = 0;
+};
+
+// The children that carry a sequence number (and contain `must_contain`, if given), in
+// sequence order. Names tie-break equal numbers so the order never depends on the reply's.
+std::vector<SequentialNode> sorted_by_sequence(const std::vector<std::string>& children,
+                                               std::string_view must_contain = {});
+
+// ZooKeeper's 10-digit, zero-padded sequence suffix.
+std::string sequence_suffix(int64_t n);
+
+// Errors after which no call on this session can succeed: the session is gone.
+bool session_gone(Error e);
+
+// The pause after a failed call before the ports try again. The ported libraries loop on
+// errors; without a pause a loop on an instantly failing call (a closed session) would
+// spin without virtual time ever moving.
+inline constexpr Duration kRetryPause = std::chrono::milliseconds(50);
+
+// Deletes `path` (any version). ConnectionLoss is retried up to `attempts` times, a pause
+// apart, because the delete may not have been applied; NoNode means it is gone already.
+// Returns Ok, NoNode, or the error that stopped it.
+Task<Error> remove_retrying(Env& env, Session& session, std::string path, int attempts);
+
+// "KeeperErrorCode = ConnectionLoss for /locks/a": the words ZooKeeper's Java client (and
+// so Curator) puts in its exceptions.
+std::string keeper_error(Error e, std::string_view path);
+
+}  // namespace lockstep::locks

@@ -1,0 +1,144 @@
+#include "core/store.h"
+
+namespace lockstep {
+
+std::string_view error_name(Error e) {
+  switch (e) {
+    case Error::Ok: return "Ok";
+    case Error::SystemError: return "SystemError";
+    case Error::RuntimeInconsistency: return "RuntimeInconsistency";
+    case Error::DataInconsistency: return "DataInconsistency";
+    case Error::ConnectionLoss: return "ConnectionLoss";
+    case Error::MarshallingError: return "MarshallingError";
+    case Error::Unimplemented: return "Unimplemented";
+    case Error::OperationTimeout: return "OperationTimeout";
+    case Error::BadArguments: return "BadArguments";
+    case Error::InvalidState: return "InvalidState";
+    case Error::ApiError: return "ApiError";
+    case Error::NoNode: return "NoNode";
+    case Error::NoAuth: return "NoAuth";
+    case Error::BadVersion: return "BadVersion";
+    case Error::NoChildrenForEphemerals: return "NoChildrenForEphemerals";
+    case Error::NodeExists: return "NodeExists";
+    case Error::NotEmpty: return "NotEmpty";
+    case Error::SessionExpired: return "SessionExpired";
+    case Error::InvalidCallback: return "InvalidCallback";
+    case Error::InvalidAcl: return "InvalidAcl";
+    case Error::AuthFailed: return "AuthFailed";
+    case Error::Closing: return "Closing";
+    case Error::Nothing: return "Nothing";
+    case Error::SessionMoved: return "SessionMoved";
+    case Error::NotReadOnly: return "NotReadOnly";
+    case Error::EphemeralOnLocalSession: return "EphemeralOnLocalSession";
+    case Error::NoWatcher: return "NoWatcher";
+    case Error::QuotaExceeded: return "QuotaExceeded";
+    case Error::Throttled: return "Throttled";
+  }
+  return "UnknownError";
+}
+
+std::string_view create_mode_name(CreateMode m) {
+  switch (m) {
+    case CreateMode::Persistent: return "persistent";
+    case CreateMode::Ephemeral: return "ephemeral";
+    case CreateMode::PersistentSequential: return "persistent_sequential";
+    case CreateMode::EphemeralSequential: return "ephemeral_sequential";
+    case CreateMode::Container: return "container";
+    case CreateMode::PersistentWithTtl: return "persistent_ttl";
+    case CreateMode::PersistentSequentialWithTtl: return "persistent_sequential_ttl";
+  }
+  return "unknown";
+}
+
+bool is_sequential(CreateMode m) {
+  return m == CreateMode::PersistentSequential || m == CreateMode::EphemeralSequential ||
+         m == CreateMode::PersistentSequentialWithTtl;
+}
+bool is_ephemeral(CreateMode m) {
+  return m == CreateMode::Ephemeral || m == CreateMode::EphemeralSequential;
+}
+bool is_ttl(CreateMode m) {
+  return m == CreateMode::PersistentWithTtl || m == CreateMode::PersistentSequentialWithTtl;
+}
+
+std::string_view session_state_name(SessionState s) {
+  switch (s) {
+    case SessionState::Connecting: return "connecting";
+    case SessionState::Connected: return "connected";
+    case SessionState::Suspended: return "suspended";
+    case SessionState::Expired: return "expired";
+    case SessionState::Closed: return "closed";
+  }
+  return "unknown";
+}
+
+std::string_view session_event_name(SessionEvent e) {
+  switch (e) {
+    case SessionEvent::Connected: return "connected";
+    case SessionEvent::Suspended: return "suspended";
+    case SessionEvent::Reconnected: return "reconnected";
+    case SessionEvent::Expired: return "expired";
+    case SessionEvent::Closed: return "closed";
+  }
+  return "unknown";
+}
+
+std::string_view watch_event_name(WatchEventType t) {
+  switch (t) {
+    case WatchEventType::Created: return "created";
+    case WatchEventType::Deleted: return "deleted";
+    case WatchEventType::DataChanged: return "data_changed";
+    case WatchEventType::ChildrenChanged: return "children_changed";
+    case WatchEventType::SessionEnded: return "session_ended";
+  }
+  return "unknown";
+}
+
+std::string parent_path(std::string_view path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string_view::npos || slash == 0) return "/";
+  return std::string(path.substr(0, slash));
+}
+
+std::string_view base_name(std::string_view path) {
+  auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+std::string join_path(std::string_view dir, std::string_view name) {
+  std::string out(dir);
+  if (out.empty() || out.back() != '/') out.push_back('/');
+  out.append(name);
+  return out;
+}
+
+std::optional<int64_t> sequence_number(std::string_view name) {
+  auto dash = name.rfind('-');
+  std::string_view digits = dash == std::string_view::npos ? name : name.substr(dash + 1);
+  if (digits.empty() || digits.size() > 18) return std::nullopt;
+  int64_t n = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
+bool valid_path(std::string_view path) {
+  if (path.empty() || path[0] != '/') return false;
+  if (path.size() == 1) return true;
+  if (path.back() == '/') return false;
+  size_t start = 1;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view seg = path.substr(start, end - start);
+    if (seg.empty() || seg == "." || seg == "..") return false;
+    for (char c : seg)
+      if (c == '\0') return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+}  // namespace lockstep

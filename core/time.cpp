@@ -1,0 +1,69 @@
+#include "core/time.h"
+
+#include <cstdio>
+
+namespace lockstep {
+
+std::optional<Duration> parse_duration(std::string_view text) {
+  size_t i = 0;
+  if (text.empty()) return std::nullopt;
+  int64_t whole = 0;
+  bool digits = false;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+    if (whole > (INT64_MAX - 9) / 10) return std::nullopt;
+    whole = whole * 10 + (text[i] - '0');
+    digits = true;
+    ++i;
+  }
+  // Fractions are kept as an exact numerator/denominator so "1.5s" is exactly 1500ms.
+  int64_t frac = 0, frac_scale = 1;
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      if (frac_scale < 1'000'000'000) {
+        frac = frac * 10 + (text[i] - '0');
+        frac_scale *= 10;
+      }
+      digits = true;
+      ++i;
+    }
+  }
+  if (!digits) return std::nullopt;
+  std::string_view unit = text.substr(i);
+  int64_t ns_per_unit = 0;
+  if (unit == "ns") ns_per_unit = 1;
+  else if (unit == "us") ns_per_unit = 1'000;
+  else if (unit == "ms") ns_per_unit = 1'000'000;
+  else if (unit == "s") ns_per_unit = 1'000'000'000;
+  else if (unit == "m") ns_per_unit = 60'000'000'000;
+  else if (unit == "h") ns_per_unit = 3'600'000'000'000;
+  else return std::nullopt;
+  if (whole > INT64_MAX / ns_per_unit) return std::nullopt;
+  int64_t ns = whole * ns_per_unit + (frac * ns_per_unit) / frac_scale;
+  return Duration(ns);
+}
+
+std::string format_duration(Duration d) {
+  int64_t ns = d.count();
+  const char* sign = ns < 0 ? "-" : "";
+  int64_t a = ns < 0 ? -ns : ns;
+  struct Unit {
+    int64_t scale;
+    const char* name;
+  };
+  static const Unit units[] = {{60'000'000'000, "m"}, {1'000'000'000, "s"}, {1'000'000, "ms"},
+                               {1'000, "us"}};
+  if (a != 0) {
+    for (const Unit& u : units)
+      if (a % u.scale == 0) return sign + std::to_string(a / u.scale) + u.name;
+  }
+  return sign + std::to_string(a) + "ns";
+}
+
+std::string format_seconds(Duration d) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3fs", static_cast<double>(d.count()) / 1e9);
+  return buf;
+}
+
+}  // namespace lockstep

@@ -1,0 +1,873 @@
+#include "real/zk_store.h"
+
+#include <zookeeper/zookeeper.h>
+
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <string_view>
+#include <utility>
+
+namespace lockstep::real {
+
+// ---------------------------------------------------------------------------------------
+// Shared state of one session.
+//
+// Two sides touch it. The C client's threads (its completion thread, and whoever calls
+// zookeeper_close) only build reply values, post them to the executor and manage the
+// context registry under `mu`. Everything else (state, promises) is touched only by work
+// running on the executor, so it needs no lock, exactly as in the simulator.
+
+struct WatchCtx;
+struct RequestBase;
+
+struct ZkCore : std::enable_shared_from_this<ZkCore> {
+  Executor* ex = nullptr;
+  std::string connect_string;
+  int requested_timeout_ms = 0;
+  zhandle_t* zh = nullptr;  // set on the executor; cleared once closing starts
+
+  // Contexts handed to the C client and not yet given back. Pending watchers are never
+  // called after zookeeper_close, and a request's completion may not be either, so what
+  // is left here after close is resolved and freed by us.
+  mutable std::mutex mu;
+  std::set<WatchCtx*> watches;
+  std::set<RequestBase*> requests;
+
+  // Executor-side state.
+  SessionState state = SessionState::Connecting;
+  bool ever_connected = false;
+  bool close_started = false;
+  int64_t session_id = 0;
+  std::string passwd;
+  int timeout_ms = 0;
+  Promise<SessionEvent> next_event;
+  Promise<SessionState> ended;
+  Promise<ConnectReply> connected;
+  bool connect_resolved = false;
+  // The session object until connect() resolves: the reply hands it out.
+  std::shared_ptr<ZkSession> pending_session;
+  Promise<Unit> closed;
+
+  void post(Callback fn) { ex->post(std::move(fn)); }
+
+  // Executor side.
+  std::optional<Error> refuse() const {
+    if (close_started || state == SessionState::Closed) return Error::Closing;
+    if (state == SessionState::Expired) return Error::SessionExpired;
+    return std::nullopt;
+  }
+  void emit(SessionEvent e) {
+    Promise<SessionEvent> p = std::exchange(next_event, Promise<SessionEvent>{});
+    p.set(e);
+  }
+  void resolve_connect(ConnectReply reply) {
+    if (connect_resolved) return;
+    connect_resolved = true;
+    auto keep = std::move(pending_session);
+    connected.set(std::move(reply));
+  }
+  void on_connected(int64_t id, std::string pw, int negotiated_ms);
+  void on_disconnected();
+  void on_expired();
+  void on_closed();
+
+  // Either side, under mu.
+  template <class R>
+  R* track(R* r) {
+    std::lock_guard lock(mu);
+    requests.insert(r);
+    return r;
+  }
+  // True if the request was still ours to complete (and is now the caller's to free).
+  bool claim(RequestBase* r) {
+    std::lock_guard lock(mu);
+    return requests.erase(r) == 1;
+  }
+  WatchCtx* new_watch();
+  void drop_watch(WatchCtx* w);
+  // After zookeeper_close: fails what the client never completed, ends what it will
+  // never notify, frees both, and tells the executor the session is closed.
+  void after_close();
+  size_t live_contexts() const {
+    std::lock_guard lock(mu);
+    return watches.size() + requests.size();
+  }
+};
+
+struct WatchCtx {
+  ZkCore* core;
+  Promise<WatchEvent> promise;
+  bool resolved = false;  // guarded by core->mu
+};
+
+struct RequestBase {
+  ZkCore* core = nullptr;
+  WatchCtx* watch = nullptr;
+  virtual ~RequestBase() = default;
+  // Completes the request with only an error (no server reply).
+  virtual void fail(Error e) = 0;
+};
+
+namespace {
+
+Error from_zk(int rc) {
+  // The numbers are ZooKeeper's own; codes the enum does not name pass through as is.
+  return static_cast<Error>(rc);
+}
+
+// An error returned by the call itself (nothing was sent).
+Error from_zk_call(int rc) {
+  // The C client refuses every call on an expired handle with ZINVALIDSTATE; the Java
+  // client (and so the simulator) says SessionExpired.
+  if (rc == ZINVALIDSTATE) return Error::SessionExpired;
+  return from_zk(rc);
+}
+
+lockstep::Stat from_zk(const ::Stat* s) {
+  lockstep::Stat out;
+  if (!s) return out;
+  out.czxid = s->czxid;
+  out.mzxid = s->mzxid;
+  out.ctime = s->ctime;
+  out.mtime = s->mtime;
+  out.version = s->version;
+  out.cversion = s->cversion;
+  out.aversion = s->aversion;
+  out.ephemeral_owner = s->ephemeralOwner;
+  out.data_length = s->dataLength;
+  out.num_children = s->numChildren;
+  out.pzxid = s->pzxid;
+  return out;
+}
+
+int to_ms(Duration d) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  if (ms < 1) ms = 1;
+  if (ms > INT32_MAX) ms = INT32_MAX;
+  return static_cast<int>(ms);
+}
+
+void set_err(CreateReply& r, Error e) { r.err = e; }
+void set_err(GetReply& r, Error e) { r.err = e; }
+void set_err(ExistsReply& r, Error e) { r.err = e; }
+void set_err(ChildrenReply& r, Error e) { r.err = e; }
+void set_err(SetReply& r, Error e) { r.err = e; }
+void set_err(MultiReply& r, Error e) { r.err = e; }
+void set_err(Error& r, Error e) { r = e; }
+
+template <class R>
+void post_value(ZkCore* core, Promise<R> p, R value) {
+  // Guarded: a reply already given for a call refused synchronously must not be given
+  // twice if the client completes it anyway.
+  core->post([p, v = std::move(value)]() mutable {
+    if (!p.is_set()) p.set(std::move(v));
+  });
+}
+
+template <class R>
+struct Request : RequestBase {
+  Promise<R> promise;
+  Future<WatchEvent> watch_future;
+  void fail(Error e) override {
+    R r{};
+    set_err(r, e);
+    post_value(core, promise, std::move(r));
+  }
+  void reply(R r) { post_value(core, promise, std::move(r)); }
+};
+
+// Claims the request a completion belongs to; nullptr if it was already failed.
+template <class Req>
+Req* claim(const void* data) {
+  auto* req = static_cast<Req*>(const_cast<void*>(data));
+  return req->core->claim(req) ? req : nullptr;
+}
+
+// Hands the request's watch to the reply if the client registered it, else frees it
+// (an unregistered watcher is never called).
+template <class Req>
+Future<WatchEvent> settle_watch(Req* req, bool registered) {
+  if (!req->watch) return {};
+  if (registered) return req->watch_future;
+  req->core->drop_watch(req->watch);
+  return {};
+}
+
+void watch_fn(zhandle_t*, int type, int state, const char* path, void* ctx) {
+  auto* w = static_cast<WatchCtx*>(ctx);
+  ZkCore* core = w->core;
+  if (type == ZOO_SESSION_EVENT) {
+    // Every registered watcher hears every session event. Connecting / connected are
+    // not the end of the watch: the client re-registers it on reconnection.
+    if (state != ZOO_EXPIRED_SESSION_STATE && state != ZOO_AUTH_FAILED_STATE) return;
+    std::lock_guard lock(core->mu);
+    if (w->resolved) return;
+    w->resolved = true;
+    post_value(core, w->promise,
+               WatchEvent{WatchEventType::SessionEnded, "", SessionState::Expired});
+    // Kept until close: the client still holds the pointer.
+    return;
+  }
+  if (type < ZOO_CREATED_EVENT || type > ZOO_CHILD_EVENT) return;  // e.g. NOTWATCHING
+  bool resolved;
+  {
+    // A node event is delivered once, after the client dropped the watcher.
+    std::lock_guard lock(core->mu);
+    core->watches.erase(w);
+    resolved = w->resolved;
+  }
+  if (!resolved)
+    post_value(core, w->promise,
+               WatchEvent{static_cast<WatchEventType>(type), path ? path : "",
+                          SessionState::Connected});
+  delete w;
+}
+
+void session_watcher(zhandle_t* zh, int type, int state, const char*, void* ctx) {
+  if (type != ZOO_SESSION_EVENT) return;  // node watches always have their own watcher
+  auto* core = static_cast<ZkCore*>(ctx);
+  auto self = core->shared_from_this();
+  if (state == ZOO_CONNECTED_STATE || state == ZOO_READONLY_STATE) {
+    // Read here: the id and timeout belong to this handshake.
+    const clientid_t* cid = zoo_client_id(zh);
+    int64_t id = cid ? cid->client_id : 0;
+    std::string pw = cid ? std::string(cid->passwd, sizeof cid->passwd) : std::string();
+    int negotiated = zoo_recv_timeout(zh);
+    core->post([self, id, pw, negotiated] { self->on_connected(id, pw, negotiated); });
+  } else if (state == ZOO_CONNECTING_STATE) {
+    core->post([self] { self->on_disconnected(); });
+  } else if (state == ZOO_EXPIRED_SESSION_STATE || state == ZOO_AUTH_FAILED_STATE) {
+    core->post([self] { self->on_expired(); });
+  }
+}
+
+// --- completions (on the client's completion thread) ---
+
+using CreateReq = Request<CreateReply>;
+using RemoveReq = Request<Error>;
+using GetReq = Request<GetReply>;
+using ExistsReq = Request<ExistsReply>;
+using ChildrenReq = Request<ChildrenReply>;
+using SetReq = Request<SetReply>;
+
+struct MultiReq : Request<MultiReply> {
+  std::vector<Op> ops;  // owns the strings the zoo_op_t point into
+  std::vector<zoo_op_t> zops;
+  std::vector<zoo_op_result_t> results;
+  std::vector<::Stat> stats;
+  std::vector<std::vector<char>> path_bufs;
+};
+
+// Marks a multi result the server never filled in (the whole request failed).
+constexpr int kUnfilled = 1;
+
+void on_create(int rc, const char* path, const ::Stat* stat, const void* data) {
+  auto* req = claim<CreateReq>(data);
+  if (!req) return;
+  CreateReply r;
+  r.err = from_zk(rc);
+  if (rc == ZOK) {
+    r.path = path ? path : "";
+    r.stat = from_zk(stat);
+  }
+  req->reply(std::move(r));
+  delete req;
+}
+
+void on_remove(int rc, const void* data) {
+  auto* req = claim<RemoveReq>(data);
+  if (!req) return;
+  req->reply(from_zk(rc));
+  delete req;
+}
+
+void on_get(int rc, const char* value, int len, const ::Stat* stat, const void* data) {
+  auto* req = claim<GetReq>(data);
+  if (!req) return;
+  GetReply r;
+  r.err = from_zk(rc);
+  if (rc == ZOK) {
+    if (value && len > 0) r.data.assign(value, static_cast<size_t>(len));
+    r.stat = from_zk(stat);
+  }
+  r.watch = settle_watch(req, rc == ZOK);
+  req->reply(std::move(r));
+  delete req;
+}
+
+void on_exists(int rc, const ::Stat* stat, const void* data) {
+  auto* req = claim<ExistsReq>(data);
+  if (!req) return;
+  ExistsReply r;
+  r.err = from_zk(rc);
+  if (rc == ZOK) r.stat = from_zk(stat);
+  // A missing node is watched for its creation.
+  r.watch = settle_watch(req, rc == ZOK || rc == ZNONODE);
+  req->reply(std::move(r));
+  delete req;
+}
+
+void on_children(int rc, const String_vector* names, const ::Stat* stat, const void* data) {
+  auto* req = claim<ChildrenReq>(data);
+  if (!req) return;
+  ChildrenReply r;
+  r.err = from_zk(rc);
+  if (rc == ZOK) {
+    if (names)
+      for (int32_t i = 0; i < names->count; ++i) r.children.emplace_back(names->data[i]);
+    r.stat = from_zk(stat);
+  }
+  r.watch = settle_watch(req, rc == ZOK);
+  req->reply(std::move(r));
+  delete req;
+}
+
+void on_set(int rc, const ::Stat* stat, const void* data) {
+  auto* req = claim<SetReq>(data);
+  if (!req) return;
+  SetReply r;
+  r.err = from_zk(rc);
+  if (rc == ZOK) r.stat = from_zk(stat);
+  req->reply(std::move(r));
+  delete req;
+}
+
+void on_multi(int rc, const void* data) {
+  auto* req = claim<MultiReq>(data);
+  if (!req) return;
+  MultiReply r;
+  r.err = from_zk(rc);
+  bool answered = true;
+  for (auto& res : req->results)
+    if (res.err == kUnfilled) answered = false;
+  if (answered) {
+    for (size_t i = 0; i < req->ops.size(); ++i) {
+      OpResult o;
+      o.err = from_zk(req->results[i].err);
+      if (o.err == Error::Ok) {
+        if (req->ops[i].type == OpType::Create) o.path = req->path_bufs[i].data();
+        if (req->ops[i].type == OpType::Set) o.stat = from_zk(&req->stats[i]);
+      }
+      r.results.push_back(std::move(o));
+    }
+    // The client reports the first failing op's code; keep it if it forgot.
+    if (r.err == Error::Ok)
+      for (auto& o : r.results)
+        if (o.err != Error::Ok) {
+          r.err = o.err;
+          break;
+        }
+  }
+  req->reply(std::move(r));
+  delete req;
+}
+
+}  // namespace
+
+// --- ZkCore ---
+
+WatchCtx* ZkCore::new_watch() {
+  auto* w = new WatchCtx{this, {}, false};
+  std::lock_guard lock(mu);
+  watches.insert(w);
+  return w;
+}
+
+void ZkCore::drop_watch(WatchCtx* w) {
+  {
+    std::lock_guard lock(mu);
+    watches.erase(w);
+  }
+  delete w;
+}
+
+void ZkCore::on_connected(int64_t id, std::string pw, int negotiated_ms) {
+  session_id = id;
+  passwd = std::move(pw);
+  timeout_ms = negotiated_ms;
+  if (state == SessionState::Expired || state == SessionState::Closed) return;
+  if (!ever_connected) {
+    ever_connected = true;
+    state = SessionState::Connected;
+    emit(SessionEvent::Connected);
+    if (pending_session) {
+      std::shared_ptr<Session> s = pending_session;
+      resolve_connect(ConnectReply{Error::Ok, std::move(s)});
+    }
+  } else if (state == SessionState::Suspended) {
+    state = SessionState::Connected;
+    emit(SessionEvent::Reconnected);
+  }
+}
+
+void ZkCore::on_disconnected() {
+  if (state != SessionState::Connected) return;
+  state = SessionState::Suspended;
+  emit(SessionEvent::Suspended);
+}
+
+void ZkCore::on_expired() {
+  if (state == SessionState::Expired || state == SessionState::Closed) return;
+  state = SessionState::Expired;
+  emit(SessionEvent::Expired);
+  if (!ended.is_set()) ended.set(SessionState::Expired);
+  resolve_connect(ConnectReply{Error::SessionExpired, nullptr});
+}
+
+void ZkCore::on_closed() {
+  if (state != SessionState::Expired && state != SessionState::Closed) {
+    state = SessionState::Closed;
+    emit(SessionEvent::Closed);
+    if (!ended.is_set()) ended.set(SessionState::Closed);
+  }
+  resolve_connect(ConnectReply{Error::Closing, nullptr});
+  if (!closed.is_set()) closed.set(Unit{});
+}
+
+void ZkCore::after_close() {
+  std::set<WatchCtx*> ws;
+  std::set<RequestBase*> rs;
+  {
+    std::lock_guard lock(mu);
+    ws.swap(watches);
+    rs.swap(requests);
+  }
+  for (RequestBase* r : rs) {
+    if (r->watch) {
+      ws.erase(r->watch);
+      delete r->watch;
+    }
+    r->fail(Error::Closing);
+    delete r;
+  }
+  for (WatchCtx* w : ws) {
+    if (!w->resolved)
+      post_value(this, w->promise,
+                 WatchEvent{WatchEventType::SessionEnded, "", SessionState::Closed});
+    delete w;
+  }
+  auto self = shared_from_this();
+  post([self] { self->on_closed(); });
+}
+
+// --- logging ---
+
+void configure_zk_logging() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const char* env = std::getenv("LOCKSTEP_ZK_LOG");
+    std::string_view v = env ? env : "error";
+    if (v == "off" || v == "none" || v == "0") {
+      // Level 0 turns the client's logging off altogether.
+      zoo_set_debug_level(static_cast<ZooLogLevel>(0));
+    } else if (v == "warn") {
+      zoo_set_debug_level(ZOO_LOG_LEVEL_WARN);
+    } else if (v == "info") {
+      zoo_set_debug_level(ZOO_LOG_LEVEL_INFO);
+    } else if (v == "debug") {
+      zoo_set_debug_level(ZOO_LOG_LEVEL_DEBUG);
+    } else {
+      zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
+    }
+  });
+}
+
+// --- ZkStore ---
+
+ZkStore::ZkStore(std::string connect_string, ZkOptions options)
+    : connect_string_(std::move(connect_string)), options_(options) {
+  configure_zk_logging();
+}
+
+std::string ZkStore::hosts() const {
+  auto slash = connect_string_.find('/');
+  return slash == std::string::npos ? connect_string_ : connect_string_.substr(0, slash);
+}
+
+std::string ZkStore::chroot() const {
+  auto slash = connect_string_.find('/');
+  if (slash == std::string::npos) return "";
+  std::string c = connect_string_.substr(slash);
+  return c == "/" ? "" : c;
+}
+
+std::string ZkStore::validate(const std::string& cs) {
+  auto slash = cs.find('/');
+  std::string hosts = slash == std::string::npos ? cs : cs.substr(0, slash);
+  if (hosts.empty()) return "no host in '" + cs + "' (expected host:port[,host:port][/chroot])";
+  size_t start = 0;
+  while (start <= hosts.size()) {
+    size_t end = hosts.find(',', start);
+    if (end == std::string::npos) end = hosts.size();
+    std::string h = hosts.substr(start, end - start);
+    auto colon = h.rfind(':');
+    if (h.empty() || colon == std::string::npos || colon == 0 || colon + 1 == h.size())
+      return "bad host '" + h + "' (expected host:port)";
+    for (size_t i = colon + 1; i < h.size(); ++i)
+      if (h[i] < '0' || h[i] > '9') return "bad port in '" + h + "'";
+    long port = std::strtol(h.c_str() + colon + 1, nullptr, 10);
+    if (port < 1 || port > 65535) return "port out of range in '" + h + "'";
+    start = end + 1;
+  }
+  if (slash != std::string::npos) {
+    std::string chroot = cs.substr(slash);
+    if (chroot != "/" && !valid_path(chroot)) return "bad chroot '" + chroot + "'";
+  }
+  return "";
+}
+
+Future<ConnectReply> ZkStore::connect(Env& env, Duration session_timeout) {
+  if (!validate(connect_string_).empty())
+    return Future<ConnectReply>::ready_with(ConnectReply{Error::BadArguments, nullptr});
+  auto core = std::make_shared<ZkCore>();
+  core->ex = &env.executor();
+  core->connect_string = connect_string_;
+  core->requested_timeout_ms = to_ms(session_timeout);
+  auto session = std::shared_ptr<ZkSession>(new ZkSession(core));
+  core->pending_session = session;
+  Future<ConnectReply> reply = core->connected.future();
+
+  zhandle_t* zh = zookeeper_init(connect_string_.c_str(), session_watcher,
+                                 core->requested_timeout_ms, nullptr, core.get(), 0);
+  if (!zh) {
+    core->pending_session.reset();
+    core->close_started = true;  // nothing to close: the destructor must not try
+    return Future<ConnectReply>::ready_with(ConnectReply{Error::BadArguments, nullptr});
+  }
+  core->zh = zh;
+  session.reset();
+
+  Duration limit = options_.connect_timeout > Duration(0) ? options_.connect_timeout
+                                                          : session_timeout;
+  if (limit < std::chrono::milliseconds(1)) limit = std::chrono::milliseconds(1);
+  Future<Unit> timer = env.sleep_for(limit);
+  // The timer's promise lives in the loop until it fires; the subscription rides on it.
+  auto on_timeout = [core] {
+    // Giving up drops the only reference to the session, which closes the handle.
+    core->resolve_connect(ConnectReply{Error::ConnectionLoss, nullptr});
+  };
+  if (timer.ready())
+    core->post(on_timeout);
+  else
+    timer.base()->subscribe(on_timeout);
+  return reply;
+}
+
+Task<Error> ZkStore::ensure_chroot(Env& env) {
+  std::string root = chroot();
+  if (root.empty()) co_return Error::Ok;
+  ZkStore admin(hosts(), options_);
+  ConnectReply c = co_await admin.connect(env, std::chrono::seconds(10));
+  if (c.err != Error::Ok) co_return c.err;
+  Error e = co_await ensure_path(*c.session, root);
+  co_await c.session->close();
+  co_return e;
+}
+
+// --- ZkSession ---
+
+ZkSession::ZkSession(std::shared_ptr<ZkCore> core) : core_(std::move(core)) {}
+
+ZkSession::~ZkSession() {
+  if (!core_->close_started) {
+    // Nobody closed it: close here, on this thread (the loop's, normally), and let the
+    // executor hear the outcome if it runs again.
+    core_->close_started = true;
+    zhandle_t* zh = std::exchange(core_->zh, nullptr);
+    if (zh) zookeeper_close(zh);
+    core_->after_close();
+  }
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(threads_mu_);
+    threads.swap(threads_);
+  }
+  for (auto& t : threads) t.join();
+}
+
+void ZkSession::start_close() {
+  core_->close_started = true;
+  zhandle_t* zh = std::exchange(core_->zh, nullptr);
+  auto core = core_;
+  // zookeeper_close waits for the server's answer (or its own timeout when the server is
+  // unreachable): never on the loop, whose other coroutines must keep running.
+  std::lock_guard lock(threads_mu_);
+  threads_.emplace_back([core, zh] {
+    if (zh) zookeeper_close(zh);
+    core->after_close();
+  });
+}
+
+Future<Unit> ZkSession::close() {
+  ZkCore& c = *core_;
+  if (c.state == SessionState::Expired) {
+    // Already ended: nothing changes for the application, but the handle must go.
+    if (!c.close_started) start_close();
+    return Future<Unit>::ready_with(Unit{});
+  }
+  if (!c.close_started) start_close();
+  return c.closed.future();
+}
+
+SessionState ZkSession::state() const { return core_->state; }
+int64_t ZkSession::id() const { return core_->session_id; }
+Duration ZkSession::timeout() const {
+  int ms = core_->ever_connected ? core_->timeout_ms : core_->requested_timeout_ms;
+  return std::chrono::milliseconds(ms);
+}
+Future<SessionEvent> ZkSession::next_event() { return core_->next_event.future(); }
+Future<SessionState> ZkSession::ended() { return core_->ended.future(); }
+ZkClientId ZkSession::client_id() const { return {core_->session_id, core_->passwd}; }
+size_t ZkSession::live_contexts() const { return core_->live_contexts(); }
+
+Future<Error> ZkSession::expire() {
+  Promise<Error> p;
+  auto fut = p.future();
+  if (!core_->ever_connected) return Future<Error>::ready_with(Error::InvalidState);
+  auto core = core_;
+  ZkClientId who = client_id();
+  std::string cs = core_->connect_string;
+  std::lock_guard lock(threads_mu_);
+  threads_.emplace_back([core, who, cs, p] {
+    Error e = expire_session(cs, who);
+    post_value(core.get(), p, e);
+  });
+  return fut;
+}
+
+Future<CreateReply> ZkSession::create(const std::string& path, const std::string& data,
+                                      CreateMode mode, Duration ttl) {
+  ZkCore& c = *core_;
+  if (auto e = c.refuse()) return Future<CreateReply>::ready_with(CreateReply{*e, {}, {}});
+  auto* req = c.track(new CreateReq);
+  req->core = &c;
+  auto fut = req->promise.future();
+  int64_t ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count();
+  int rc = zoo_acreate2_ttl(c.zh, path.c_str(), data.data(), static_cast<int>(data.size()),
+                            &ZOO_OPEN_ACL_UNSAFE, static_cast<int>(mode), ttl_ms, on_create,
+                            req);
+  if (rc != ZOK && c.claim(req)) {
+    delete req;
+    return Future<CreateReply>::ready_with(CreateReply{from_zk_call(rc), {}, {}});
+  }
+  return fut;
+}
+
+Future<Error> ZkSession::remove(const std::string& path, int32_t version) {
+  ZkCore& c = *core_;
+  if (auto e = c.refuse()) return Future<Error>::ready_with(*e);
+  auto* req = c.track(new RemoveReq);
+  req->core = &c;
+  auto fut = req->promise.future();
+  int rc = zoo_adelete(c.zh, path.c_str(), version, on_remove, req);
+  if (rc != ZOK && c.claim(req)) {
+    delete req;
+    return Future<Error>::ready_with(from_zk_call(rc));
+  }
+  return fut;
+}
+
+namespace {
+// Gives a request a watcher context when the caller asked for a watch.
+template <class Req>
+watcher_fn arm_watch(ZkCore& c, Req* req, bool watch) {
+  if (!watch) return nullptr;
+  req->watch = c.new_watch();
+  req->watch_future = req->watch->promise.future();
+  return watch_fn;
+}
+// Undoes a request whose call was refused before anything was sent.
+template <class Req>
+void discard(ZkCore& c, Req* req) {
+  if (req->watch) c.drop_watch(req->watch);
+  delete req;
+}
+}  // namespace
+
+Future<GetReply> ZkSession::get(const std::string& path, bool watch) {
+  ZkCore& c = *core_;
+  if (auto e = c.refuse()) return Future<GetReply>::ready_with(GetReply{*e, {}, {}, {}});
+  auto* req = c.track(new GetReq);
+  req->core = &c;
+  auto fut = req->promise.future();
+  watcher_fn w = arm_watch(c, req, watch);
+  int rc = zoo_awget(c.zh, path.c_str(), w, w ? req->watch : nullptr, on_get, req);
+  if (rc != ZOK && c.claim(req)) {
+    discard(c, req);
+    return Future<GetReply>::ready_with(GetReply{from_zk_call(rc), {}, {}, {}});
+  }
+  return fut;
+}
+
+Future<ExistsReply> ZkSession::exists(const std::string& path, bool watch) {
+  ZkCore& c = *core_;
+  if (auto e = c.refuse()) return Future<ExistsReply>::ready_with(ExistsReply{*e, {}, {}});
+  auto* req = c.track(new ExistsReq);
+  req->core = &c;
+  auto fut = req->promise.future();
+  watcher_fn w = arm_watch(c, req, watch);
+  int rc = zoo_awexists(c.zh, path.c_str(), w, w ? req->watch : nullptr, on_exists, req);
+  if (rc != ZOK && c.claim(req)) {
+    discard(c, req);
+    return Future<ExistsReply>::ready_with(ExistsReply{from_zk_call(rc), {}, {}});
+  }
+  return fut;
+}
+
+Future<ChildrenReply> ZkSession::children(const std::string& path, bool watch) {
+  ZkCore& c = *core_;
+  if (auto e = c.refuse())
+    return Future<ChildrenReply>::ready_with(ChildrenReply{*e, {}, {}, {}});
+  auto* req = c.track(new ChildrenReq);
+  req->core = &c;
+  auto fut = req->promise.future();
+  watcher_fn w = arm_watch(c, req, watch);
+  int rc =
+      zoo_awget_children2(c.zh, path.c_str(), w, w ? req->watch : nullptr, on_children, req);
+  if (rc != ZOK && c.claim(req)) {
+    discard(c, req);
+    return Future<ChildrenReply>::ready_with(ChildrenReply{from_zk_call(rc), {}, {}, {}});
+  }
+  return fut;
+}
+
+Future<SetReply> ZkSession::set(const std::string& path, const std::string& data,
+                                int32_t version) {
+  ZkCore& c = *core_;
+  if (auto e = c.refuse()) return Future<SetReply>::ready_with(SetReply{*e, {}});
+  auto* req = c.track(new SetReq);
+  req->core = &c;
+  auto fut = req->promise.future();
+  int rc = zoo_aset(c.zh, path.c_str(), data.data(), static_cast<int>(data.size()), version,
+                    on_set, req);
+  if (rc != ZOK && c.claim(req)) {
+    delete req;
+    return Future<SetReply>::ready_with(SetReply{from_zk_call(rc), {}});
+  }
+  return fut;
+}
+
+Future<MultiReply> ZkSession::multi(const std::vector<Op>& ops) {
+  ZkCore& c = *core_;
+  if (auto e = c.refuse()) return Future<MultiReply>::ready_with(MultiReply{*e, {}});
+  auto* req = new MultiReq;
+  req->core = &c;
+  req->ops = ops;
+  size_t n = ops.size();
+  req->zops.resize(n);
+  req->results.resize(n);
+  req->stats.resize(n);
+  req->path_bufs.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const Op& op = req->ops[i];
+    req->results[i].err = kUnfilled;
+    switch (op.type) {
+      case OpType::Create:
+        // Room for the path plus a 10-digit sequence suffix.
+        req->path_bufs[i].assign(op.path.size() + 16, '\0');
+        zoo_create_op_init(&req->zops[i], op.path.c_str(), op.data.data(),
+                           static_cast<int>(op.data.size()), &ZOO_OPEN_ACL_UNSAFE,
+                           static_cast<int>(op.mode), req->path_bufs[i].data(),
+                           static_cast<int>(req->path_bufs[i].size()));
+        break;
+      case OpType::Remove:
+        zoo_delete_op_init(&req->zops[i], op.path.c_str(), op.version);
+        break;
+      case OpType::Set:
+        zoo_set_op_init(&req->zops[i], op.path.c_str(), op.data.data(),
+                        static_cast<int>(op.data.size()), op.version, &req->stats[i]);
+        break;
+      case OpType::Check:
+        zoo_check_op_init(&req->zops[i], op.path.c_str(), op.version);
+        break;
+    }
+  }
+  c.track(req);
+  auto fut = req->promise.future();
+  int rc = zoo_amulti(c.zh, static_cast<int>(n), n ? req->zops.data() : nullptr,
+                      n ? req->results.data() : nullptr, on_multi, req);
+  if (rc != ZOK && c.claim(req)) {
+    delete req;
+    return Future<MultiReply>::ready_with(MultiReply{from_zk_call(rc), {}});
+  }
+  return fut;
+}
+
+// --- forced expiry ---
+
+namespace {
+struct ExpireWait {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool connected = false;
+  bool expired = false;
+};
+
+void expire_watcher(zhandle_t*, int type, int state, const char*, void* ctx) {
+  if (type != ZOO_SESSION_EVENT) return;
+  auto* w = static_cast<ExpireWait*>(ctx);
+  std::lock_guard lock(w->mu);
+  if (state == ZOO_CONNECTED_STATE) w->connected = true;
+  if (state == ZOO_EXPIRED_SESSION_STATE) w->expired = true;
+  w->cv.notify_all();
+}
+}  // namespace
+
+Error expire_session(const std::string& connect_string, const ZkClientId& who,
+                     Duration timeout) {
+  configure_zk_logging();
+  if (who.id == 0 || who.passwd.size() != sizeof(clientid_t{}.passwd))
+    return Error::BadArguments;
+  clientid_t cid;
+  cid.client_id = who.id;
+  std::memcpy(cid.passwd, who.passwd.data(), sizeof cid.passwd);
+  ExpireWait w;
+  zhandle_t* zh = zookeeper_init(connect_string.c_str(), expire_watcher, to_ms(timeout), &cid,
+                                 &w, 0);
+  if (!zh) return Error::BadArguments;
+  Error result;
+  {
+    std::unique_lock lock(w.mu);
+    w.cv.wait_for(lock, timeout, [&] { return w.connected || w.expired; });
+    result = w.connected ? Error::Ok : w.expired ? Error::SessionExpired : Error::OperationTimeout;
+  }
+  // Closing the second handle closes the session itself on the server.
+  zookeeper_close(zh);
+  return result;
+}
+
+// --- helpers ---
+
+Task<Error> ensure_path(Session& session, std::string path) {
+  if (path == "/") co_return Error::Ok;
+  if (!valid_path(path)) co_return Error::BadArguments;
+  CreateReply r = co_await session.create(path, "", CreateMode::Persistent);
+  if (r.err == Error::Ok || r.err == Error::NodeExists) co_return Error::Ok;
+  if (r.err != Error::NoNode) co_return r.err;
+  Error parent = co_await ensure_path(session, parent_path(path));
+  if (parent != Error::Ok) co_return parent;
+  r = co_await session.create(path, "", CreateMode::Persistent);
+  co_return r.err == Error::NodeExists ? Error::Ok : r.err;
+}
+
+Task<Error> remove_recursive(Session& session, std::string path) {
+  if (!valid_path(path) || path == "/") co_return Error::BadArguments;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    ChildrenReply kids = co_await session.children(path);
+    if (kids.err == Error::NoNode) co_return Error::Ok;
+    if (kids.err != Error::Ok) co_return kids.err;
+    for (const auto& name : kids.children) {
+      Error e = co_await remove_recursive(session, join_path(path, name));
+      if (e != Error::Ok) co_return e;
+    }
+    Error e = co_await session.remove(path);
+    if (e == Error::Ok || e == Error::NoNode) co_return Error::Ok;
+    if (e != Error::NotEmpty) co_return e;
+    // A child appeared meanwhile: go round again.
+  }
+  co_return Error::NotEmpty;
+}
+
+}  // namespace lockstep::real

@@ -1,0 +1,123 @@
+// The Store interface on a live ZooKeeper, through the C client (libzookeeper_mt, async
+// API). Every completion and watch notification arrives on the client's completion
+// thread and is posted to the executor of the process that opened the session, where
+// the promise is set; the executor must accept posts from other threads (EventLoop
+// does) and must outlive the session.
+//
+// Connect strings are the C client's: "host:port[,host:port...][/chroot]". A chroot must
+// exist before sessions use it (see ensure_chroot).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/store.h"
+#include "core/task.h"
+
+namespace lockstep::real {
+
+// A session's identity as the server knows it; enough to reattach to it (and so to
+// expire it from outside, see expire_session).
+struct ZkClientId {
+  int64_t id = 0;
+  std::string passwd;  // 16 bytes, opaque
+};
+
+struct ZkOptions {
+  // How long connect() waits for the first handshake before giving up with
+  // ConnectionLoss; zero means the session timeout.
+  Duration connect_timeout = Duration(0);
+};
+
+class ZkStore final : public Store {
+ public:
+  explicit ZkStore(std::string connect_string, ZkOptions options = {});
+
+  Future<ConnectReply> connect(Env& env, Duration session_timeout) override;
+  std::string describe() const override { return "zk:" + connect_string_; }
+
+  const std::string& connect_string() const { return connect_string_; }
+  // The hosts part (without the chroot) and the chroot ("" if none).
+  std::string hosts() const;
+  std::string chroot() const;
+
+  // Creates the chroot path (and its parents) if missing, through a session opened on
+  // the hosts without the chroot.
+  Task<Error> ensure_chroot(Env& env);
+
+  // Empty if the connect string is well formed, else what is wrong with it.
+  static std::string validate(const std::string& connect_string);
+
+ private:
+  std::string connect_string_;
+  ZkOptions options_;
+};
+
+class ZkSession;
+struct ZkCore;
+
+class ZkSession final : public Session {
+ public:
+  ~ZkSession() override;
+
+  Future<CreateReply> create(const std::string& path, const std::string& data, CreateMode mode,
+                             Duration ttl = Duration(0)) override;
+  Future<Error> remove(const std::string& path, int32_t version = -1) override;
+  Future<GetReply> get(const std::string& path, bool watch = false) override;
+  Future<ExistsReply> exists(const std::string& path, bool watch = false) override;
+  Future<ChildrenReply> children(const std::string& path, bool watch = false) override;
+  Future<SetReply> set(const std::string& path, const std::string& data,
+                       int32_t version = -1) override;
+  Future<MultiReply> multi(const std::vector<Op>& ops) override;
+  Future<Unit> close() override;
+
+  SessionState state() const override;
+  int64_t id() const override;
+  Duration timeout() const override;
+  Future<SessionEvent> next_event() override;
+  Future<SessionState> ended() override;
+
+  ZkClientId client_id() const;
+  // Expires this session on the server now, with the second-handle trick (see
+  // expire_session). The blocking part runs on a helper thread; the future is set on
+  // this session's executor. The session learns of its expiry as a real client does:
+  // when its connection is dropped and it reconnects.
+  Future<Error> expire();
+
+  // Watcher and request contexts currently held (for leak tests): zero once closed.
+  size_t live_contexts() const;
+
+ private:
+  friend class ZkStore;
+  explicit ZkSession(std::shared_ptr<ZkCore> core);
+  void start_close();
+
+  std::shared_ptr<ZkCore> core_;
+  std::mutex threads_mu_;
+  std::vector<std::thread> threads_;  // closer and expirer threads, joined at destruction
+};
+
+// Expires the session `who` on the server: opens a second handle with the same id and
+// password and closes it, which ends the session as if its owner had closed it (its
+// ephemerals go, its watches fire); its owner learns it is Expired when it reconnects.
+// Blocks the calling thread (up to `timeout`); Ok, OperationTimeout if the second handle
+// could not attach in time, SessionExpired if the session was already gone.
+Error expire_session(const std::string& connect_string, const ZkClientId& who,
+                     Duration timeout = std::chrono::seconds(10));
+
+// Session-generic helpers for setup and cleanup (tests, the live runner).
+// Creates `path` and any missing parents as persistent nodes; Ok if it exists already.
+Task<Error> ensure_path(Session& session, std::string path);
+// Removes `path` and everything under it; Ok if it did not exist. Retries when a child
+// appears or vanishes meanwhile.
+Task<Error> remove_recursive(Session& session, std::string path);
+
+// Sets the C client's log level from LOCKSTEP_ZK_LOG (off|error|warn|info|debug;
+// default error). Called by ZkStore's constructor; idempotent.
+void configure_zk_logging();
+
+}  // namespace lockstep::real

@@ -1,0 +1,107 @@
+#include "sim/process.h"
+
+namespace lockstep::sim {
+
+Process::Process(World& world, int index, std::string name, uint64_t seed)
+    : world_(world), index_(index), name_(std::move(name)), rng_(seed) {}
+
+Process::~Process() {
+  // Frames go first: their awaiters unsubscribe from futures that other objects own.
+  roots_.clear();
+  timers_.clear();
+}
+
+void Process::post(Callback fn) {
+  uint64_t inc = incarnation_;
+  world_.at(world_.now(), [this, inc, fn = std::move(fn)]() mutable {
+    if (inc != incarnation_ || !alive_) return;
+    if (paused_) {
+      held_.push_back(std::move(fn));
+      return;
+    }
+    run_work(fn);
+  });
+}
+
+void Process::run_work(const Callback& fn) {
+  ExecutorScope scope(this);
+  fn();
+}
+
+Future<Unit> Process::timer_at(Time t) {
+  uint64_t id = ++next_timer_id_;
+  Timer& timer = timers_[id];
+  timer.local_deadline = t;
+  Future<Unit> f = timer.promise.future();
+  aim_timer(id);
+  return f;
+}
+
+void Process::aim_timer(uint64_t id) {
+  auto it = timers_.find(id);
+  if (it == timers_.end()) return;
+  uint64_t gen = ++it->second.generation;
+  uint64_t inc = incarnation_;
+  Time when = clock_.true_when(it->second.local_deadline, world_.now());
+  world_.at(when, [this, id, gen, inc] {
+    if (inc != incarnation_) return;
+    auto t = timers_.find(id);
+    if (t == timers_.end() || t->second.generation != gen) return;
+    if (now() < t->second.local_deadline) {
+      aim_timer(id);  // the clock was slowed or stepped back meanwhile
+      return;
+    }
+    Promise<Unit> p = t->second.promise;
+    timers_.erase(t);
+    // Whoever waits is resumed through post(), so a paused process still does nothing.
+    p.set(Unit{});
+  });
+}
+
+void Process::clock_changed() {
+  std::vector<uint64_t> ids;
+  for (auto& [id, t] : timers_) ids.push_back(id);
+  for (uint64_t id : ids) aim_timer(id);
+}
+
+void Process::spawn(Task<void> task) {
+  roots_.push_back(std::make_unique<RootTask>(std::move(task)));
+  RootTask* root = roots_.back().get();
+  post([root] { root->start(); });
+}
+
+void Process::pause() { paused_ = true; }
+
+void Process::resume() {
+  if (!paused_) return;
+  paused_ = false;
+  auto held = std::move(held_);
+  held_.clear();
+  for (auto& fn : held) post(std::move(fn));
+}
+
+void Process::crash() {
+  if (!alive_) return;
+  alive_ = false;
+  ++incarnation_;
+  paused_ = false;
+  held_.clear();
+  timers_.clear();
+  auto hooks = std::move(crash_hooks_);
+  crash_hooks_.clear();
+  for (auto& h : hooks) h();
+  roots_.clear();
+}
+
+void Process::restart() {
+  alive_ = true;
+  ++incarnation_;
+}
+
+bool Process::tasks_finished() const {
+  for (const auto& r : roots_)
+    if (!r->finished()) return false;
+  return true;
+}
+
+}  // namespace lockstep::sim

@@ -1,0 +1,133 @@
+#include "sim/run.h"
+
+#include <memory>
+
+#include "core/lock.h"
+#include "core/workload.h"
+#include "sim/network.h"
+#include "sim/process.h"
+#include "sim/world.h"
+#include "sim/zk/client.h"
+#include "sim/zk/server.h"
+
+namespace lockstep::sim {
+
+namespace {
+
+// Stamps each event with true time and mirrors it into the trace.
+class SimRecorder final : public Recorder {
+ public:
+  SimRecorder(World& world, History& history) : world_(world), history_(history) {}
+  void record(HistoryEvent e) override {
+    e.lo = e.hi = world_.now();
+    if (e.kind == EventKind::ClientDone) ++done_;
+    if (world_.tracing()) {
+      std::string line = "\"src\":\"client " + std::to_string(e.client) + "\",\"ev\":\"" +
+                         std::string(event_kind_name(e.kind)) + "\"";
+      if (e.token) line += ",\"token\":" + std::to_string(*e.token);
+      if (e.value) line += ",\"value\":" + std::to_string(*e.value);
+      if (e.kind == EventKind::ResourceWrite)
+        line += std::string(",\"accepted\":") + (e.accepted ? "true" : "false");
+      if (!e.detail.empty()) line += ",\"detail\":" + json_quote(e.detail);
+      world_.trace(line);
+    }
+    history_.add(std::move(e));
+  }
+  int done() const { return done_; }
+
+ private:
+  World& world_;
+  History& history_;
+  int done_ = 0;
+};
+
+bool has_faults(const Scenario& s) { return !s.faults.empty() || s.nemesis.enabled; }
+
+// What stays behind under the lock path: every node below it, and the lock path itself
+// when it is a lock node rather than a directory (zk-slow's single ephemeral).
+std::vector<std::string> leftover_nodes(DataTree& tree, const std::string& lock_path) {
+  std::vector<std::string> out;
+  ReadResult self = tree.exists(0, lock_path, false);
+  if (self.err == Error::Ok && self.stat.ephemeral_owner != 0) out.push_back(lock_path);
+  for (auto& p : tree.paths_under(lock_path)) out.push_back(p);
+  return out;
+}
+
+}  // namespace
+
+bool RunResult::ok() const {
+  for (const auto& v : verdicts)
+    if (!v.ok) return false;
+  return true;
+}
+
+RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
+  RunResult result;
+  const AlgorithmInfo* algo = find_algorithm(sc.algorithm);
+  if (!algo) throw ScenarioError{"algorithm: unknown algorithm \"" + sc.algorithm + "\""};
+
+  World world(sc.seed, options.keep_trace);
+  if (world.tracing())
+    world.trace("\"src\":\"world\",\"ev\":\"start\",\"algorithm\":" + json_quote(sc.algorithm) +
+                ",\"seed\":" + std::to_string(sc.seed) + ",\"clients\":" +
+                std::to_string(sc.clients));
+  Process server_process(world, -1, "server", world.rng().fork_seed());
+  Network network(world, sc.network);
+  ZkServer server(world, network, server_process, sc.server, "server");
+  server.start();
+  ClientStats client_stats;
+  SimStore store(network, server, &client_stats);
+
+  SimRecorder recorder(world, result.history);
+  std::vector<std::unique_ptr<Process>> clients;
+  for (int i = 0; i < sc.clients; ++i) {
+    clients.push_back(std::make_unique<Process>(world, i, "client " + std::to_string(i),
+                                                world.rng().fork_seed()));
+    WorkloadConfig cfg;
+    cfg.algorithm = algo;
+    cfg.options = sc.options;
+    cfg.lock_path = sc.lock_path;
+    cfg.cycles = sc.workload.cycles;
+    cfg.hold = sc.workload.hold;
+    cfg.think = sc.workload.think;
+    cfg.acquire_timeout = sc.workload.acquire_timeout;
+    cfg.session_timeout = sc.session_timeout;
+    cfg.stores.assign(static_cast<size_t>(algo->stores), &store);
+    clients.back()->spawn(run_client(*clients.back(), recorder, cfg));
+  }
+
+  world.run(Time(sc.duration), [&] { return recorder.done() == sc.clients; });
+
+  result.all_clients_done = recorder.done() == sc.clients;
+  result.leftover = leftover_nodes(server.tree(), sc.lock_path);
+  result.stats.store_requests = server.stats().requests;
+  result.stats.watch_notifications = client_stats.notifications;
+  result.stats.events = static_cast<int64_t>(world.events_run());
+  result.stats.virtual_time = world.now();
+  for (const auto& e : result.history.events()) {
+    if (e.kind == EventKind::Acquired) ++result.stats.acquisitions;
+    if (e.kind == EventKind::Released) ++result.stats.releases;
+  }
+
+  result.verdicts.push_back(check_mutual_exclusion(result.history));
+  if (!has_faults(sc)) {
+    LivenessInput in;
+    in.clients = sc.clients;
+    in.cycles = sc.workload.cycles;
+    in.faults = false;
+    in.leftover_nodes = result.leftover;
+    in.end = world.now();
+    result.verdicts.push_back(check_liveness(result.history, in));
+  }
+  if (world.tracing()) {
+    for (const auto& v : result.verdicts)
+      world.trace("\"src\":\"world\",\"ev\":\"verdict\",\"checker\":" + json_quote(v.checker) +
+                  ",\"ok\":" + (v.ok ? "true" : "false") + ",\"summary\":" + json_quote(v.summary));
+  }
+  // Clients go before the server and network they hold references into.
+  clients.clear();
+  result.trace = world.take_trace();
+  return result;
+}
+
+}  // namespace lockstep::sim

@@ -1,0 +1,134 @@
+// A scenario: everything one simulated run depends on besides the code. Same scenario,
+// same seed: the same trace, byte for byte. The file format is documented in
+// docs/scenario.md and is a contract with users and other tools.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/options.h"
+#include "core/time.h"
+
+namespace lockstep::sim {
+
+struct WorkloadSpec {
+  int cycles = 20;
+  Duration hold = std::chrono::milliseconds(5);
+  Duration think = std::chrono::milliseconds(1);
+  Duration acquire_timeout = std::chrono::seconds(30);
+  bool operator==(const WorkloadSpec&) const = default;
+};
+
+struct LatencyRange {
+  Duration min = std::chrono::microseconds(200);
+  Duration max = std::chrono::milliseconds(2);
+  bool operator==(const LatencyRange&) const = default;
+};
+
+struct NetworkSpec {
+  LatencyRange latency;
+  bool operator==(const NetworkSpec&) const = default;
+};
+
+// The simulated server's configuration (zoo.cfg's knobs that matter here).
+struct ServerSpec {
+  Duration tick_time = std::chrono::milliseconds(2000);          // sessions negotiate 2..20 ticks
+  Duration ttl_check_interval = std::chrono::milliseconds(500);  // container manager pass
+  bool operator==(const ServerSpec&) const = default;
+};
+
+// A process or the server, as a fault names it.
+struct Target {
+  enum class Kind { Index, Holder, Waiter, Server } kind = Kind::Index;
+  int index = 0;  // meaningful for Kind::Index only
+  bool operator==(const Target&) const = default;
+};
+
+struct ClockChange {
+  std::optional<double> drift_ppm;  // new rate offset in parts per million
+  std::optional<Duration> jump;     // signed step
+  struct Strobe {
+    Duration swing{0}, period{0}, length{0};
+    bool operator==(const Strobe&) const = default;
+  };
+  std::optional<Strobe> strobe;
+  bool operator==(const ClockChange&) const = default;
+};
+
+// One scheduled fault (see the faults issue and docs/scenario.md for each kind's keys).
+struct Fault {
+  std::string kind;  // pause, crash, clock, partition, drop_reply, latency, loss, duplicate,
+                     // server_stall, expire_session, store_crash
+  Time at{0};
+  std::optional<Target> target;    // client (or "server" for clock)
+  std::optional<Duration> length;  // "for"
+  std::optional<Duration> restart_after;
+  std::string direction = "both";  // partition: both, to_server, from_server
+  std::string op;                  // drop_reply: which request kind, empty = any
+  LatencyRange latency;            // latency spike
+  double probability = 0;          // loss / duplicate
+  ClockChange clock;
+  int store = 0;        // store_crash
+  bool persist = true;  // store_crash
+  bool operator==(const Fault&) const = default;
+};
+
+struct NemesisSpec {
+  bool enabled = false;
+  std::vector<std::string> kinds;
+  Duration mean_interval = std::chrono::seconds(2);
+  Duration quiet_after = std::chrono::seconds(60);
+  bool operator==(const NemesisSpec&) const = default;
+};
+
+struct ResourceSpec {
+  bool enabled = false;
+  bool fenced = true;
+  bool separate_store = false;
+  bool operator==(const ResourceSpec&) const = default;
+};
+
+struct Scenario {
+  std::string algorithm = "recipe";
+  Options options;
+  uint64_t seed = 1;
+  int clients = 3;
+  Duration session_timeout = std::chrono::seconds(4);
+  std::string lock_path = "/locks/a";
+  WorkloadSpec workload;
+  NetworkSpec network;
+  ServerSpec server;
+  std::vector<Fault> faults;
+  NemesisSpec nemesis;
+  ResourceSpec resource;
+  std::string fencing = "";  // "", "czxid", "sequence", "none": override the token source
+  Duration duration = std::chrono::seconds(120);
+
+  // Field by field; Options has no == of its own, so its values are compared.
+  bool operator==(const Scenario& o) const;
+};
+
+// Every fault kind a scenario's "faults" or "nemesis.kinds" may name, in the order of
+// docs/scenario.md.
+const std::vector<std::string>& fault_kinds();
+
+// A bad scenario: one line naming the key and the problem.
+struct ScenarioError {
+  std::string message;  // e.g. "workload.hold: \"5\" is not a duration with a unit"
+};
+
+// Parses and validates a scenario document (JSON text). Throws ScenarioError.
+Scenario parse_scenario(const std::string& json_text);
+// Reads a file and parses it. Throws ScenarioError (naming the file if unreadable).
+Scenario load_scenario(const std::string& path);
+// Writes a scenario back as JSON that parse_scenario reads to the same Scenario.
+std::string scenario_to_json(const Scenario& s);
+// Reads an "options" object alone (e.g. {"ttl": "10s", "stores": 5}) into text values, the
+// way parse_scenario does, but without checking its keys against an algorithm. Errors
+// name "options.<key>". Throws ScenarioError.
+Options parse_options(const std::string& json_text);
+
+}  // namespace lockstep::sim

@@ -1,0 +1,68 @@
+// The world: true virtual time, the event queue (ordered by time, then by the order
+// events were scheduled), the one seeded PRNG and the trace. Nothing in a simulated run
+// happens except as an event popped from here, on one thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/executor.h"
+#include "core/time.h"
+#include "sim/prng.h"
+
+namespace lockstep::sim {
+
+class World {
+ public:
+  explicit World(uint64_t seed, bool keep_trace = true) : rng_(seed), keep_trace_(keep_trace) {}
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  Time now() const { return now_; }
+  Prng& rng() { return rng_; }
+
+  // Schedules fn at true time t (never earlier than now).
+  void at(Time t, Callback fn);
+  void after(Duration d, Callback fn) { at(now_ + d, std::move(fn)); }
+
+  // Runs the next event; false if none is left.
+  bool step();
+  // Runs events until none is left, `done()` holds, or the next event is after `limit`.
+  void run(Time limit, const std::function<bool()>& done);
+
+  uint64_t events_run() const { return events_run_; }
+
+  // The trace: one JSON object per line. `fields` is the inside of the object after the
+  // time, e.g. R"("src":"server","ev":"expire","session":"0x1")".
+  bool tracing() const { return keep_trace_; }
+  void trace(const std::string& fields);
+  const std::vector<std::string>& trace_lines() const { return trace_; }
+  std::vector<std::string> take_trace() { return std::move(trace_); }
+
+ private:
+  struct Event {
+    Time t;
+    uint64_t seq;
+    Callback fn;
+  };
+  struct Later {
+    bool operator()(const Event& a, const Event& b) const {
+      return a.t != b.t ? a.t > b.t : a.seq > b.seq;
+    }
+  };
+
+  Time now_{0};
+  uint64_t next_seq_ = 0;
+  uint64_t events_run_ = 0;
+  std::vector<Event> queue_;  // a binary heap under Later
+  Prng rng_;
+  bool keep_trace_;
+  std::vector<std::string> trace_;
+};
+
+// JSON string escaping for trace fields.
+std::string json_quote(const std::string& s);
+
+}  // namespace lockstep::sim

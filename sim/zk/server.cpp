@@ -1,0 +1,286 @@
+#include "sim/zk/server.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace lockstep::sim {
+
+namespace {
+std::string hex(int64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "\"0x%llx\"", static_cast<unsigned long long>(v));
+  return buf;
+}
+// Session ids look like a real server's: the server id in the top byte.
+constexpr int64_t kSessionBase = int64_t{1} << 56;
+}  // namespace
+
+ZkServer::ZkServer(World& world, Network& network, Process& process, ServerSpec spec,
+                   std::string name)
+    : world_(world), network_(network), process_(process), spec_(spec), name_(std::move(name)) {}
+
+int64_t ZkServer::now_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(process_.now()).count();
+}
+
+int ZkServer::session_client(int64_t session) const {
+  auto it = sessions_.find(session);
+  return it == sessions_.end() ? -1 : it->second.client;
+}
+
+void ZkServer::start() {
+  // The session tracker wakes at every tick boundary of the server's clock.
+  process_.spawn([](ZkServer* self) -> Task<void> {
+    const int64_t tick = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             self->spec_.tick_time).count();
+    for (;;) {
+      int64_t next = (self->now_ms() / tick + 1) * tick;
+      co_await self->process_.timer_at(std::chrono::milliseconds(next));
+      self->tick();
+    }
+  }(this));
+  process_.spawn([](ZkServer* self) -> Task<void> {
+    for (;;) {
+      co_await self->process_.sleep_for(self->spec_.ttl_check_interval);
+      self->ttl_pass();
+    }
+  }(this));
+}
+
+void ZkServer::accept(const ConnectionPtr& c) {
+  c->server_receive = [this, c](const RequestPtr& r) { on_request(c, r); };
+  c->server_eof = [this, c] { on_eof(c); };
+}
+
+void ZkServer::touch(SessionInfo& s) {
+  // ZooKeeper rounds expiry up to the next tick so the tracker can expire in buckets.
+  const int64_t tick =
+      std::chrono::duration_cast<std::chrono::milliseconds>(spec_.tick_time).count();
+  s.expires_at_ms = ((now_ms() + s.timeout_ms) / tick + 1) * tick;
+}
+
+void ZkServer::tick() {
+  std::vector<int64_t> lapsed;
+  int64_t now = now_ms();
+  for (auto& [id, s] : sessions_)
+    if (s.expires_at_ms <= now) lapsed.push_back(id);
+  for (int64_t id : lapsed) kill(id, "expired");
+}
+
+void ZkServer::ttl_pass() {
+  std::vector<WatchFire> fires;
+  tree_.expire_ttl_and_containers(now_ms(), fires);
+  send_fires(fires);
+}
+
+void ZkServer::expire_session(int64_t session) {
+  if (sessions_.count(session)) kill(session, "expired_on_demand");
+}
+
+void ZkServer::kill(int64_t session, const char* why) {
+  auto it = sessions_.find(session);
+  if (it == sessions_.end()) return;
+  ConnectionPtr conn = it->second.conn;
+  int client = it->second.client;
+  sessions_.erase(it);
+  std::vector<WatchFire> fires;
+  tree_.kill_session(session, fires);
+  if (world_.tracing())
+    world_.trace("\"src\":\"server\",\"ev\":\"session_end\",\"why\":\"" + std::string(why) +
+                 "\",\"session\":" + hex(session) + ",\"client\":" + std::to_string(client));
+  send_fires(fires);
+  if (conn) {
+    conn_session_.erase(conn->id);
+    network_.close_by_server(conn);
+  }
+}
+
+void ZkServer::on_eof(const ConnectionPtr& c) {
+  auto it = conn_session_.find(c->id);
+  if (it == conn_session_.end()) return;
+  int64_t session = it->second;
+  conn_session_.erase(it);
+  auto s = sessions_.find(session);
+  if (s != sessions_.end() && s->second.conn == c) {
+    s->second.conn = nullptr;
+    // The server forgets a connection's watches; the client re-registers them.
+    tree_.drop_watches(session);
+  }
+}
+
+void ZkServer::on_request(const ConnectionPtr& c, const RequestPtr& r) {
+  if (r->kind == RequestKind::Connect) {
+    handle_connect(c, *r);
+    return;
+  }
+  auto it = conn_session_.find(c->id);
+  if (it == conn_session_.end()) return;  // not a session's connection (any more)
+  auto s = sessions_.find(it->second);
+  if (s == sessions_.end()) return;
+  touch(s->second);
+  if (r->kind == RequestKind::Ping) {
+    auto pong = std::make_shared<Reply>();
+    pong->kind = ReplyKind::Pong;
+    pong->xid = r->xid;
+    pong->zxid = tree_.last_zxid();
+    send(c, pong);
+    return;
+  }
+  handle_op(c, it->second, *r);
+}
+
+void ZkServer::handle_connect(const ConnectionPtr& c, const Request& r) {
+  auto reply = std::make_shared<Reply>();
+  reply->kind = ReplyKind::Connected;
+  const int64_t tick =
+      std::chrono::duration_cast<std::chrono::milliseconds>(spec_.tick_time).count();
+  if (r.session_id == 0) {
+    int64_t id = kSessionBase + (++next_session_);
+    tree_.next_zxid();  // createSession is a transaction
+    SessionInfo info;
+    info.client = c->client;
+    info.timeout_ms = std::clamp<int64_t>(r.timeout_ms, 2 * tick, 20 * tick);
+    info.conn = c;
+    touch(info);
+    sessions_[id] = info;
+    conn_session_[c->id] = id;
+    reply->session_id = id;
+    reply->timeout_ms = info.timeout_ms;
+    if (world_.tracing())
+      world_.trace("\"src\":\"server\",\"ev\":\"session_new\",\"session\":" + hex(id) +
+                   ",\"client\":" + std::to_string(c->client) +
+                   ",\"timeout_ms\":" + std::to_string(info.timeout_ms));
+  } else {
+    auto s = sessions_.find(r.session_id);
+    if (s == sessions_.end()) {
+      // Expired: the client learns it now, on reconnecting.
+      reply->session_id = r.session_id;
+      reply->timeout_ms = 0;
+      reply->zxid = tree_.last_zxid();
+      send(c, reply);
+      network_.close_by_server(c);
+      return;
+    }
+    if (s->second.conn && s->second.conn != c) {
+      conn_session_.erase(s->second.conn->id);
+      tree_.drop_watches(r.session_id);
+      network_.close_by_server(s->second.conn);
+    }
+    s->second.conn = c;
+    conn_session_[c->id] = r.session_id;
+    touch(s->second);
+    reply->session_id = r.session_id;
+    reply->timeout_ms = s->second.timeout_ms;
+  }
+  reply->zxid = tree_.last_zxid();
+  send(c, reply);
+}
+
+void ZkServer::handle_op(const ConnectionPtr& c, int64_t session, const Request& r) {
+  auto reply = std::make_shared<Reply>();
+  reply->kind = ReplyKind::Response;
+  reply->xid = r.xid;
+  std::vector<WatchFire> fires;
+  std::string extra;
+  const int64_t now = now_ms();
+  switch (r.kind) {
+    case RequestKind::Create: {
+      CreateReply cr = tree_.create(session, r.path, r.data, r.mode, r.ttl_ms, now, fires);
+      reply->err = cr.err;
+      reply->path = cr.path;
+      reply->stat = cr.stat;
+      if (cr.err == Error::Ok) extra = ",\"created\":" + json_quote(cr.path);
+      break;
+    }
+    case RequestKind::Remove:
+      reply->err = tree_.remove(r.path, r.version, fires);
+      break;
+    case RequestKind::Set: {
+      SetReply sr = tree_.set(r.path, r.data, r.version, now, fires);
+      reply->err = sr.err;
+      reply->stat = sr.stat;
+      break;
+    }
+    case RequestKind::Multi:
+      reply->multi = tree_.multi(session, r.ops, now, fires);
+      reply->err = reply->multi.err;
+      break;
+    case RequestKind::Get:
+    case RequestKind::Exists:
+    case RequestKind::Children: {
+      ReadResult rr = r.kind == RequestKind::Get      ? tree_.get(session, r.path, r.watch)
+                      : r.kind == RequestKind::Exists ? tree_.exists(session, r.path, r.watch)
+                                                      : tree_.children(session, r.path, r.watch);
+      reply->err = rr.err;
+      reply->data = std::move(rr.data);
+      reply->children = std::move(rr.children);
+      reply->stat = rr.stat;
+      reply->watch_set = rr.watch_set;
+      break;
+    }
+    case RequestKind::SetWatches:
+      tree_.set_watches(session, r.last_zxid, r.data_watches, r.exist_watches, r.child_watches,
+                        fires);
+      break;
+    case RequestKind::CloseSession: {
+      ++stats_.requests;
+      trace_request(session, r, Error::Ok, "");
+      // The reply goes out before the close, on the same ordered stream.
+      sessions_[session].conn = nullptr;
+      conn_session_.erase(c->id);
+      kill(session, "closed");
+      reply->zxid = tree_.last_zxid();
+      send(c, reply);
+      network_.close_by_server(c);
+      return;
+    }
+    case RequestKind::Connect:
+    case RequestKind::Ping:
+      return;
+  }
+  if (r.kind != RequestKind::SetWatches) ++stats_.requests;
+  trace_request(session, r, reply->err, extra);
+  send_fires(fires);
+  reply->zxid = tree_.last_zxid();
+  if (r.kind != RequestKind::SetWatches && lose_reply && lose_reply(c->client, r.kind)) {
+    if (world_.tracing())
+      world_.trace("\"src\":\"server\",\"ev\":\"reply_lost\",\"session\":" + hex(session) +
+                   ",\"op\":\"" + request_kind_name(r.kind) + "\"");
+    network_.sever(c);
+    return;
+  }
+  send(c, reply);
+}
+
+void ZkServer::send_fires(const std::vector<WatchFire>& fires) {
+  for (const WatchFire& f : fires) {
+    auto s = sessions_.find(f.session);
+    if (s == sessions_.end() || !s->second.conn) continue;
+    auto n = std::make_shared<Reply>();
+    n->kind = ReplyKind::Notification;
+    n->xid = -1;
+    n->event = f.type;
+    n->path = f.path;
+    n->zxid = tree_.last_zxid();
+    ++stats_.notifications;
+    if (world_.tracing())
+      world_.trace("\"src\":\"server\",\"ev\":\"watch\",\"session\":" + hex(f.session) +
+                   ",\"type\":\"" + std::string(watch_event_name(f.type)) +
+                   "\",\"path\":" + json_quote(f.path));
+    send(s->second.conn, n);
+  }
+}
+
+void ZkServer::send(const ConnectionPtr& c, std::shared_ptr<Reply> reply) {
+  network_.to_client(c, std::move(reply));
+}
+
+void ZkServer::trace_request(int64_t session, const Request& r, Error err,
+                             const std::string& extra) {
+  if (!world_.tracing()) return;
+  world_.trace("\"src\":\"server\",\"ev\":\"req\",\"session\":" + hex(session) + ",\"op\":\"" +
+               request_kind_name(r.kind) + "\",\"path\":" + json_quote(r.path) + ",\"err\":\"" +
+               std::string(error_name(err)) + "\"" + extra);
+}
+
+}  // namespace lockstep::sim

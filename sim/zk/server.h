@@ -1,0 +1,82 @@
+// The simulated ZooKeeper server: one process with its own clock, the data tree, the
+// session tracker (expiry in tick-sized buckets on the server's clock, as ZooKeeper's
+// SessionTrackerImpl does), the container manager's TTL pass, and the request pipeline
+// (requests of one connection in order; watch notifications go out before the reply of
+// the write that triggered them).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "sim/network.h"
+#include "sim/process.h"
+#include "sim/scenario.h"
+#include "sim/world.h"
+#include "sim/zk/data_tree.h"
+
+namespace lockstep::sim {
+
+struct ServerStats {
+  int64_t requests = 0;       // client requests processed (pings and connects excluded)
+  int64_t notifications = 0;  // watch notifications sent
+};
+
+class ZkServer {
+ public:
+  ZkServer(World& world, Network& network, Process& process, ServerSpec spec, std::string name);
+
+  // Starts the session tracker and the container manager.
+  void start();
+  // A client connected: the server now listens on `c`.
+  void accept(const ConnectionPtr& c);
+
+  // Fault hooks.
+  void expire_session(int64_t session);  // as if its timeout lapsed now
+  // Set to make the next matching request lose its reply (the connection breaks after
+  // the request is applied). Returns false when the request should be answered.
+  std::function<bool(int client, RequestKind kind)> lose_reply;
+
+  DataTree& tree() { return tree_; }
+  Process& process() { return process_; }
+  const ServerStats& stats() const { return stats_; }
+  bool session_alive(int64_t session) const { return sessions_.count(session) != 0; }
+  // The client index that owns a session (-1 if unknown).
+  int session_client(int64_t session) const;
+
+ private:
+  struct SessionInfo {
+    int client = -1;
+    int64_t timeout_ms = 0;
+    int64_t expires_at_ms = 0;  // server clock, rounded up to a tick boundary
+    ConnectionPtr conn;
+  };
+
+  int64_t now_ms() const;
+  void touch(SessionInfo& s);
+  void on_request(const ConnectionPtr& c, const RequestPtr& r);
+  void on_eof(const ConnectionPtr& c);
+  void handle_connect(const ConnectionPtr& c, const Request& r);
+  void handle_op(const ConnectionPtr& c, int64_t session, const Request& r);
+  void kill(int64_t session, const char* why);
+  void send_fires(const std::vector<WatchFire>& fires);
+  void send(const ConnectionPtr& c, std::shared_ptr<Reply> reply);
+  void tick();
+  void ttl_pass();
+  void trace_request(int64_t session, const Request& r, Error err, const std::string& extra);
+
+  World& world_;
+  Network& network_;
+  Process& process_;
+  ServerSpec spec_;
+  std::string name_;
+  DataTree tree_;
+  std::map<int64_t, SessionInfo> sessions_;
+  std::map<uint64_t, int64_t> conn_session_;  // connection id -> session
+  int64_t next_session_ = 0;
+  ServerStats stats_;
+};
+
+}  // namespace lockstep::sim
