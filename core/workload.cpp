@@ -42,19 +42,32 @@ Task<void> run_client(Env& env, Recorder& recorder, WorkloadConfig config) {
   const int me = env.client_index();
   recorder.record(event(me, EventKind::ClientStart));
 
-  LockContext ctx;
-  ctx.env = &env;
-  ctx.path = config.lock_path;
-  ctx.options = config.options;
-  for (size_t i = 0; i < config.stores.size(); ++i) {
-    auto session = co_await open_session(env, *config.stores[i], config.session_timeout, recorder);
-    env.spawn(record_session_events(session, recorder, me, static_cast<int>(i)));
-    ctx.sessions.push_back(std::move(session));
-  }
-  std::vector<std::shared_ptr<Session>> sessions = ctx.sessions;
-  std::unique_ptr<Lock> lock = config.algorithm->make(std::move(ctx));
-
+  std::vector<std::shared_ptr<Session>> sessions;
+  std::unique_ptr<Lock> lock;
   for (int cycle = 0; cycle < config.cycles; ++cycle) {
+    // Like any application, open (again) the sessions it lacks: at the start, and after
+    // one expired. The lock object is made anew on the new sessions.
+    bool renew = sessions.empty();
+    for (auto& s : sessions)
+      renew |= s->state() == SessionState::Expired || s->state() == SessionState::Closed;
+    if (renew) {
+      lock.reset();
+      for (auto& s : sessions) co_await s->close();
+      sessions.clear();
+      LockContext ctx;
+      ctx.env = &env;
+      ctx.path = config.lock_path;
+      ctx.options = config.options;
+      for (size_t i = 0; i < config.stores.size(); ++i) {
+        auto session =
+            co_await open_session(env, *config.stores[i], config.session_timeout, recorder);
+        env.spawn(record_session_events(session, recorder, me, static_cast<int>(i)));
+        ctx.sessions.push_back(std::move(session));
+      }
+      sessions = ctx.sessions;
+      lock = config.algorithm->make(std::move(ctx));
+    }
+
     recorder.record(event(me, EventKind::AcquireStart));
     AcquireResult got = co_await lock->acquire(env.now() + config.acquire_timeout);
     if (!got.acquired) {

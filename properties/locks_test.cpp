@@ -126,7 +126,9 @@ TEST(LocksZkFast, OneClientIsLive) {
 TEST(LocksZkFast, WaiterCanHangWithoutFaults) {
   int hung_runs = 0;
   for (uint64_t seed = 1; seed <= 10; ++seed) {
-    sim::Scenario s = scenario("zk-fast", 3, seed);
+    // Two clients: the waiter is nearly always right behind the holder, so the window
+    // between its listing and its exists is often open when the holder releases.
+    sim::Scenario s = scenario("zk-fast", 2, seed);
     s.workload.acquire_timeout = std::chrono::seconds(2);
     sim::RunResult r = sim::run_scenario(s, {.keep_trace = false});
     bool timed_out = false;

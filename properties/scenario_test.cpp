@@ -318,6 +318,10 @@ TEST(Scenario, DurationsNeedAUnitAndNoSign) {
   EXPECT_EQ(error_of(doc(R"("duration": "0s")")), R"(duration: must be positive, got "0s")");
   EXPECT_EQ(error_of(doc(R"("server": {"tick_time": "0ms"})")),
             R"(server.tick_time: must be positive, got "0ms")");
+  EXPECT_EQ(
+      error_of(doc(R"("server": {"tick_time": "1500us"})")),
+      R"(server.tick_time: must be a whole number of milliseconds (ZooKeeper counts it in ms), got "1500us")");
+  EXPECT_EQ(parse_scenario(doc(R"("session_timeout": "1.5s")")).session_timeout, 1500ms);
   EXPECT_EQ(error_of(doc(R"("duration": "99999999999999m")")),
             R"(duration: "99999999999999m" is too large)");
   EXPECT_EQ(error_of(with_fault(R"({"kind": "pause", "client": 0, "at": "-1s", "for": "1s"})")),
@@ -567,14 +571,14 @@ RC_GTEST_PROP(ScenarioProperty, AnyValidScenarioRoundTrips, ()) {
       s.options.set(key, *rc::gen::container<std::string>(rc::gen::inRange(' ', '~')));
   s.seed = *rc::gen::arbitrary<uint64_t>();
   s.clients = *rc::gen::inRange(1, 1001);
-  s.session_timeout = gen_duration(1, 100'000'000'000);
+  s.session_timeout = gen_duration(1, 100'000) * 1'000'000;  // whole milliseconds
   s.lock_path =
       "/" + *rc::gen::nonEmpty(rc::gen::container<std::string>(rc::gen::inRange('a', '{')));
   s.workload = {*rc::gen::inRange(0, 1000), gen_duration(0, 10'000'000'000),
                 gen_duration(0, 10'000'000'000), gen_duration(0, 100'000'000'000)};
   s.network.latency.min = gen_duration(0, 10'000'000);
   s.network.latency.max = s.network.latency.min + gen_duration(0, 10'000'000);
-  s.server = {gen_duration(1, 10'000'000'000), gen_duration(1, 10'000'000'000)};
+  s.server = {gen_duration(1, 10'000) * 1'000'000, gen_duration(1, 10'000'000'000)};
   s.resource.enabled = *rc::gen::arbitrary<bool>();
   if (s.resource.enabled)
     s.resource = {true, *rc::gen::arbitrary<bool>(), *rc::gen::arbitrary<bool>()};

@@ -1,7 +1,10 @@
 #include "real/zk_store.h"
 
+#include "real/event_loop.h"
+
 #include <zookeeper/zookeeper.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -32,6 +35,7 @@ struct ZkCore : std::enable_shared_from_this<ZkCore> {
   // called after zookeeper_close, and a request's completion may not be either, so what
   // is left here after close is resolved and freed by us.
   mutable std::mutex mu;
+  std::condition_variable idle;  // signalled when `requests` becomes empty
   std::set<WatchCtx*> watches;
   std::set<RequestBase*> requests;
 
@@ -83,7 +87,9 @@ struct ZkCore : std::enable_shared_from_this<ZkCore> {
   // True if the request was still ours to complete (and is now the caller's to free).
   bool claim(RequestBase* r) {
     std::lock_guard lock(mu);
-    return requests.erase(r) == 1;
+    bool mine = requests.erase(r) == 1;
+    if (requests.empty()) idle.notify_all();
+    return mine;
   }
   WatchCtx* new_watch();
   void drop_watch(WatchCtx* w);
@@ -570,14 +576,54 @@ Task<Error> ZkStore::ensure_chroot(Env& env) {
 
 ZkSession::ZkSession(std::shared_ptr<ZkCore> core) : core_(std::move(core)) {}
 
+namespace {
+
+// What closing needs to know, read on the executor before the handle is given up.
+struct CloseJob {
+  std::shared_ptr<ZkCore> core;
+  zhandle_t* zh = nullptr;
+  std::string connect_string;
+  ZkClientId who;  // empty id: no session to make sure of
+  Duration bound;
+};
+
+// Ends the session for good. Runs off the executor (it blocks).
+void close_blocking(const CloseJob& job) {
+  ZkCore& c = *job.core;
+  {
+    // Requests already sent get their real answers, as the Java client's close does;
+    // the C client would otherwise fail them all with Closing.
+    std::unique_lock lock(c.mu);
+    c.idle.wait_for(lock, job.bound, [&] { return c.requests.empty(); });
+  }
+  if (job.zh) zookeeper_close(job.zh);
+  // zookeeper_close does not always tell the server: when a completion or a reply is
+  // being processed at that moment it only tears the handle down, and the session (with
+  // its ephemerals) lives on until it times out. Make sure it is gone.
+  if (job.who.id != 0) expire_session(job.connect_string, job.who, job.bound);
+  c.after_close();
+}
+
+CloseJob make_close_job(const std::shared_ptr<ZkCore>& core) {
+  CloseJob job;
+  job.core = core;
+  job.zh = std::exchange(core->zh, nullptr);
+  job.connect_string = core->connect_string;
+  if (core->ever_connected && core->state != SessionState::Expired)
+    job.who = ZkClientId{core->session_id, core->passwd};
+  int ms = core->ever_connected ? core->timeout_ms : core->requested_timeout_ms;
+  job.bound = std::chrono::milliseconds(std::max(ms, 1000));
+  return job;
+}
+
+}  // namespace
+
 ZkSession::~ZkSession() {
   if (!core_->close_started) {
-    // Nobody closed it: close here, on this thread (the loop's, normally), and let the
-    // executor hear the outcome if it runs again.
+    // Nobody closed it: close here, on this thread, and let the executor hear the
+    // outcome if it runs again.
     core_->close_started = true;
-    zhandle_t* zh = std::exchange(core_->zh, nullptr);
-    if (zh) zookeeper_close(zh);
-    core_->after_close();
+    close_blocking(make_close_job(core_));
   }
   std::vector<std::thread> threads;
   {
@@ -589,15 +635,11 @@ ZkSession::~ZkSession() {
 
 void ZkSession::start_close() {
   core_->close_started = true;
-  zhandle_t* zh = std::exchange(core_->zh, nullptr);
-  auto core = core_;
-  // zookeeper_close waits for the server's answer (or its own timeout when the server is
-  // unreachable): never on the loop, whose other coroutines must keep running.
+  CloseJob job = make_close_job(core_);
+  // Closing blocks (for in-flight requests, the server's answer, the check that the
+  // session is gone): never on the loop, whose other coroutines must keep running.
   std::lock_guard lock(threads_mu_);
-  threads_.emplace_back([core, zh] {
-    if (zh) zookeeper_close(zh);
-    core->after_close();
-  });
+  threads_.emplace_back([job] { close_blocking(job); });
 }
 
 Future<Unit> ZkSession::close() {
@@ -645,9 +687,15 @@ Future<CreateReply> ZkSession::create(const std::string& path, const std::string
   req->core = &c;
   auto fut = req->promise.future();
   int64_t ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count();
-  int rc = zoo_acreate2_ttl(c.zh, path.c_str(), data.data(), static_cast<int>(data.size()),
-                            &ZOO_OPEN_ACL_UNSAFE, static_cast<int>(mode), ttl_ms, on_create,
-                            req);
+  int rc;
+  if (is_ttl(mode) || ttl_ms != 0) {
+    // The client itself refuses a TTL without a TTL mode and a TTL mode without one.
+    rc = zoo_acreate2_ttl(c.zh, path.c_str(), data.data(), static_cast<int>(data.size()),
+                          &ZOO_OPEN_ACL_UNSAFE, static_cast<int>(mode), ttl_ms, on_create, req);
+  } else {
+    rc = zoo_acreate2(c.zh, path.c_str(), data.data(), static_cast<int>(data.size()),
+                      &ZOO_OPEN_ACL_UNSAFE, static_cast<int>(mode), on_create, req);
+  }
   if (rc != ZOK && c.claim(req)) {
     delete req;
     return Future<CreateReply>::ready_with(CreateReply{from_zk_call(rc), {}, {}});
@@ -815,6 +863,30 @@ void expire_watcher(zhandle_t*, int type, int state, const char*, void* ctx) {
 }
 }  // namespace
 
+namespace {
+
+enum class Attach { Connected, Expired, TimedOut, Refused };
+
+// Attaches a second handle to the session `who` and closes it, which closes the session
+// on the server (unless the close loses a race inside the client: see close_blocking).
+Attach attach_and_close(const std::string& connect_string, const clientid_t& cid,
+                        EventLoop::Clock::time_point deadline, int timeout_ms) {
+  ExpireWait w;
+  zhandle_t* zh = zookeeper_init(connect_string.c_str(), expire_watcher, timeout_ms, &cid,
+                                 &w, 0);
+  if (!zh) return Attach::Refused;
+  Attach result;
+  {
+    std::unique_lock lock(w.mu);
+    w.cv.wait_until(lock, deadline, [&] { return w.connected || w.expired; });
+    result = w.connected ? Attach::Connected : w.expired ? Attach::Expired : Attach::TimedOut;
+  }
+  zookeeper_close(zh);
+  return result;
+}
+
+}  // namespace
+
 Error expire_session(const std::string& connect_string, const ZkClientId& who,
                      Duration timeout) {
   configure_zk_logging();
@@ -823,19 +895,19 @@ Error expire_session(const std::string& connect_string, const ZkClientId& who,
   clientid_t cid;
   cid.client_id = who.id;
   std::memcpy(cid.passwd, who.passwd.data(), sizeof cid.passwd);
-  ExpireWait w;
-  zhandle_t* zh = zookeeper_init(connect_string.c_str(), expire_watcher, to_ms(timeout), &cid,
-                                 &w, 0);
-  if (!zh) return Error::BadArguments;
-  Error result;
-  {
-    std::unique_lock lock(w.mu);
-    w.cv.wait_for(lock, timeout, [&] { return w.connected || w.expired; });
-    result = w.connected ? Error::Ok : w.expired ? Error::SessionExpired : Error::OperationTimeout;
+  auto deadline = EventLoop::Clock::now() +
+                  std::chrono::duration_cast<EventLoop::Clock::duration>(timeout);
+  // Attaching steals the session's connection from its owner, who reconnects at once and
+  // may steal it back before our close is through. So repeat until the server itself
+  // says the session is gone: only that answer is proof.
+  bool closed_by_us = false;
+  for (;;) {
+    Attach a = attach_and_close(connect_string, cid, deadline, to_ms(timeout));
+    if (a == Attach::Refused) return Error::BadArguments;
+    if (a == Attach::TimedOut) return Error::OperationTimeout;
+    if (a == Attach::Expired) return closed_by_us ? Error::Ok : Error::SessionExpired;
+    closed_by_us = true;
   }
-  // Closing the second handle closes the session itself on the server.
-  zookeeper_close(zh);
-  return result;
 }
 
 // --- helpers ---

@@ -104,8 +104,9 @@ class ZkSession final : public Session {
 // Expires the session `who` on the server: opens a second handle with the same id and
 // password and closes it, which ends the session as if its owner had closed it (its
 // ephemerals go, its watches fire); its owner learns it is Expired when it reconnects.
-// Blocks the calling thread (up to `timeout`); Ok, OperationTimeout if the second handle
-// could not attach in time, SessionExpired if the session was already gone.
+// Repeats until the server answers that the session is gone, so on Ok it is. Blocks the
+// calling thread (up to `timeout`). Ok if this call ended it; SessionExpired if it was
+// already gone (or the password is wrong); OperationTimeout if no server answered.
 Error expire_session(const std::string& connect_string, const ZkClientId& who,
                      Duration timeout = std::chrono::seconds(10));
 

@@ -51,6 +51,10 @@ void Process::aim_timer(uint64_t id) {
       aim_timer(id);  // the clock was slowed or stepped back meanwhile
       return;
     }
+    if (paused_) {
+      overdue_.push_back(id);
+      return;
+    }
     Promise<Unit> p = t->second.promise;
     timers_.erase(t);
     // Whoever waits is resumed through post(), so a paused process still does nothing.
@@ -75,6 +79,17 @@ void Process::pause() { paused_ = true; }
 void Process::resume() {
   if (!paused_) return;
   paused_ = false;
+  // A resumed process finds its overdue timers before the messages that queued up, as
+  // an event loop (or the JVM's session tracker after a stall) does.
+  auto overdue = std::move(overdue_);
+  overdue_.clear();
+  for (uint64_t id : overdue) {
+    auto t = timers_.find(id);
+    if (t == timers_.end()) continue;
+    Promise<Unit> p = t->second.promise;
+    timers_.erase(t);
+    p.set(Unit{});
+  }
   auto held = std::move(held_);
   held_.clear();
   for (auto& fn : held) post(std::move(fn));
@@ -86,6 +101,7 @@ void Process::crash() {
   ++incarnation_;
   paused_ = false;
   held_.clear();
+  overdue_.clear();
   timers_.clear();
   auto hooks = std::move(crash_hooks_);
   crash_hooks_.clear();

@@ -75,6 +75,7 @@ class Process final : public Env, public Executor {
   bool alive_ = true;
   uint64_t incarnation_ = 0;
   std::vector<Callback> held_;
+  std::vector<uint64_t> overdue_;  // timers that came due while paused
   uint64_t next_timer_id_ = 0;
   std::map<uint64_t, Timer> timers_;
   std::vector<std::unique_ptr<RootTask>> roots_;

@@ -4,6 +4,7 @@
 
 #include "core/lock.h"
 #include "core/workload.h"
+#include "sim/faults.h"
 #include "sim/network.h"
 #include "sim/process.h"
 #include "sim/world.h"
@@ -17,10 +18,14 @@ namespace {
 // Stamps each event with true time and mirrors it into the trace.
 class SimRecorder final : public Recorder {
  public:
-  SimRecorder(World& world, History& history) : world_(world), history_(history) {}
+  SimRecorder(World& world, History& history, int clients)
+      : world_(world), history_(history), finished_(static_cast<size_t>(clients), false) {}
   void record(HistoryEvent e) override {
     e.lo = e.hi = world_.now();
-    if (e.kind == EventKind::ClientDone) ++done_;
+    if (e.client >= 0 && e.client < static_cast<int>(finished_.size())) {
+      if (e.kind == EventKind::ClientDone) finished_[e.client] = true;
+      if (e.kind == EventKind::ClientStart) finished_[e.client] = false;
+    }
     if (world_.tracing()) {
       std::string line = "\"src\":\"client " + std::to_string(e.client) + "\",\"ev\":\"" +
                          std::string(event_kind_name(e.kind)) + "\"";
@@ -33,12 +38,12 @@ class SimRecorder final : public Recorder {
     }
     history_.add(std::move(e));
   }
-  int done() const { return done_; }
+  bool finished(int client) const { return finished_[client]; }
 
  private:
   World& world_;
   History& history_;
-  int done_ = 0;
+  std::vector<bool> finished_;
 };
 
 bool has_faults(const Scenario& s) { return !s.faults.empty() || s.nemesis.enabled; }
@@ -78,11 +83,9 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   ClientStats client_stats;
   SimStore store(network, server, &client_stats);
 
-  SimRecorder recorder(world, result.history);
+  SimRecorder recorder(world, result.history, sc.clients);
   std::vector<std::unique_ptr<Process>> clients;
-  for (int i = 0; i < sc.clients; ++i) {
-    clients.push_back(std::make_unique<Process>(world, i, "client " + std::to_string(i),
-                                                world.rng().fork_seed()));
+  auto workload = [&] {
     WorkloadConfig cfg;
     cfg.algorithm = algo;
     cfg.options = sc.options;
@@ -93,12 +96,38 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     cfg.acquire_timeout = sc.workload.acquire_timeout;
     cfg.session_timeout = sc.session_timeout;
     cfg.stores.assign(static_cast<size_t>(algo->stores), &store);
-    clients.back()->spawn(run_client(*clients.back(), recorder, cfg));
+    return cfg;
+  };
+  for (int i = 0; i < sc.clients; ++i) {
+    clients.push_back(std::make_unique<Process>(world, i, "client " + std::to_string(i),
+                                                world.rng().fork_seed()));
+    clients.back()->spawn(run_client(*clients.back(), recorder, workload()));
   }
 
-  world.run(Time(sc.duration), [&] { return recorder.done() == sc.clients; });
+  FaultInjector::Wiring wiring;
+  wiring.world = &world;
+  wiring.network = &network;
+  wiring.server = &server;
+  for (auto& c : clients) wiring.clients.push_back(c.get());
+  wiring.history = &result.history;
+  wiring.recorder = &recorder;
+  wiring.restart_client = [&](int i) {
+    clients[i]->spawn(run_client(*clients[i], recorder, workload()));
+  };
+  FaultInjector faults(wiring, sc);
+  faults.schedule_all();
 
-  result.all_clients_done = recorder.done() == sc.clients;
+  // Done when every client finished its workload or is down for good.
+  auto settled = [&] {
+    for (int i = 0; i < sc.clients; ++i)
+      if (!recorder.finished(i) && (clients[i]->alive() || faults.restart_pending(i)))
+        return false;
+    return true;
+  };
+  world.run(Time(sc.duration), settled);
+
+  result.all_clients_done = true;
+  for (int i = 0; i < sc.clients; ++i) result.all_clients_done &= recorder.finished(i);
   result.leftover = leftover_nodes(server.tree(), sc.lock_path);
   result.stats.store_requests = server.stats().requests;
   result.stats.watch_notifications = client_stats.notifications;

@@ -174,6 +174,16 @@ Duration read_duration(const json& v, const std::string& path, Sign sign) {
   return *d;
 }
 
+// ZooKeeper counts session timeouts and ticks in whole milliseconds (so does the
+// simulated server, which divides by the tick): a finer value would be silently cut.
+Duration read_millis(const json& v, const std::string& path) {
+  Duration d = read_duration(v, path, Sign::Positive);
+  if (d.count() % 1'000'000 != 0)
+    fail(path,
+         "must be a whole number of milliseconds (ZooKeeper counts it in ms), got " + show(v));
+  return d;
+}
+
 // "+30s", "-5s" or "30s": a clock step either way.
 Duration read_signed_duration(const json& v, const std::string& path) {
   if (v.is_string()) {
@@ -582,7 +592,7 @@ Scenario parse_scenario(const std::string& json_text) {
   if (const json* v = top.find("clients"))
     s.clients = static_cast<int>(read_integer(*v, "clients", 1, kMaxClients));
   if (const json* v = top.find("session_timeout"))
-    s.session_timeout = read_duration(*v, "session_timeout", Sign::Positive);
+    s.session_timeout = read_millis(*v, "session_timeout");
   if (const json* v = top.find("lock_path")) {
     s.lock_path = read_string(*v, "lock_path");
     std::string problem = lock_path_problem(s.lock_path);
@@ -613,7 +623,7 @@ Scenario parse_scenario(const std::string& json_text) {
     Obj o(*v, "server");
     o.only({"tick_time", "ttl_check_interval"});
     if (const json* x = o.find("tick_time"))
-      s.server.tick_time = read_duration(*x, o.at("tick_time"), Sign::Positive);
+      s.server.tick_time = read_millis(*x, o.at("tick_time"));
     if (const json* x = o.find("ttl_check_interval"))
       s.server.ttl_check_interval = read_duration(*x, o.at("ttl_check_interval"), Sign::Positive);
   }

@@ -77,15 +77,16 @@ void SimSession::connect_now() {
   req->last_zxid = last_zxid_;
   last_recv_ = process_.now();
   send(req);
-  process_.spawn(heartbeat(shared_from_this(), epoch));
+  process_.spawn(heartbeat(shared_from_this(), epoch, ++heartbeat_generation_));
 }
 
 // The library lives while its heartbeat does: `self` keeps it (a parameter, so the
 // reference is taken when the task is created, not when it first runs).
 Task<void> SimSession::heartbeat([[maybe_unused]] std::shared_ptr<SimSession> self,
-                                  uint64_t epoch) {
+                                  uint64_t epoch, uint64_t generation) {
   for (;;) {
-    if (epoch != epoch_ || state_ == SessionState::Expired || state_ == SessionState::Closed)
+    if (epoch != epoch_ || generation != heartbeat_generation_ ||
+        state_ == SessionState::Expired || state_ == SessionState::Closed)
       co_return;
     const Duration t = std::chrono::milliseconds(timeout_ms_);
     const Time now = process_.now();
@@ -160,6 +161,8 @@ void SimSession::on_connected(const Reply& r) {
   id_ = r.session_id;
   timeout_ms_ = r.timeout_ms;
   state_ = SessionState::Connected;
+  // The handshake's wait was sized for connecting; from now on ping on the negotiated timeout.
+  process_.spawn(heartbeat(shared_from_this(), epoch_, ++heartbeat_generation_));
   if (!ever_connected_) {
     ever_connected_ = true;
     trace("connected", ",\"timeout_ms\":" + std::to_string(timeout_ms_));

@@ -70,7 +70,7 @@ class SimSession final : public Session, public std::enable_shared_from_this<Sim
   void fail_all(Error err);
   void emit(SessionEvent e);
   void schedule_reconnect();
-  Task<void> heartbeat(std::shared_ptr<SimSession> self, uint64_t epoch);
+  Task<void> heartbeat(std::shared_ptr<SimSession> self, uint64_t epoch, uint64_t generation);
   void trace(const std::string& ev, const std::string& extra = "");
   Future<WatchEvent> add_watch(std::map<std::string, std::vector<Promise<WatchEvent>>>& table,
                                const std::string& path);
@@ -88,7 +88,8 @@ class SimSession final : public Session, public std::enable_shared_from_this<Sim
   bool ever_connected_ = false;
   bool handshaking_ = false;
   bool closing_ = false;
-  uint64_t epoch_ = 0;  // connection attempts; stale timers and callbacks compare it
+  uint64_t epoch_ = 0;
+  uint64_t heartbeat_generation_ = 0;  // connection attempts; stale timers and callbacks compare it
   ConnectionPtr conn_;
   Time last_send_{0};
   Time last_recv_{0};

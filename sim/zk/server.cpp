@@ -28,6 +28,13 @@ int ZkServer::session_client(int64_t session) const {
   return it == sessions_.end() ? -1 : it->second.client;
 }
 
+std::vector<int64_t> ZkServer::sessions_of(int client) const {
+  std::vector<int64_t> out;
+  for (const auto& [id, s] : sessions_)
+    if (s.client == client) out.push_back(id);
+  return out;
+}
+
 void ZkServer::start() {
   // The session tracker wakes at every tick boundary of the server's clock.
   process_.spawn([](ZkServer* self) -> Task<void> {

@@ -45,6 +45,8 @@ class ZkServer {
   bool session_alive(int64_t session) const { return sessions_.count(session) != 0; }
   // The client index that owns a session (-1 if unknown).
   int session_client(int64_t session) const;
+  // The live sessions a client owns, in id order.
+  std::vector<int64_t> sessions_of(int client) const;
 
  private:
   struct SessionInfo {
