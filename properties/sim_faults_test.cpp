@@ -248,6 +248,19 @@ TEST(SimFaults, LatencySpikeSlowsRequests) {
   EXPECT_GE(log.t1 - log.t0, 0.6);
 }
 
+TEST(SimFaults, ShortPartitionDelaysRequestsUntilItHeals) {
+  // 1 s is less than 2/3 of the 4 s timeout: the connection survives, as TCP's
+  // retransmissions get the request through once the partition heals.
+  SimHarness h(1, 1, R"([{"kind":"partition","client":0,"at":"1900ms","for":"1s"}])");
+  Log log;
+  h.spawn(0, timed_get(&h, 0, &log));
+  h.run_until(10s);
+  ASSERT_EQ(log.errors, std::vector<Error>{Error::Ok});
+  EXPECT_GE(log.t1, 2.9);
+  EXPECT_LT(log.t1, 3.0);
+  EXPECT_TRUE(log.events.empty()) << "no disconnect";
+}
+
 TEST(SimFaults, LossBreaksTheConnectionAsTcpWould) {
   SimHarness h(1, 1, R"([{"kind":"loss","at":"1s","for":"1s","probability":1}])");
   Log log;

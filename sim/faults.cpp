@@ -1,5 +1,6 @@
 #include "sim/faults.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace lockstep::sim {
@@ -107,7 +108,7 @@ MessageFate FaultInjector::fate(int client, Direction dir) {
     if (!active(p)) continue;
     if (p.direction == "both" || (p.direction == "to_server" && dir == Direction::ToServer) ||
         (p.direction == "from_server" && dir == Direction::ToClient))
-      out.drop = true;
+      out.not_before = std::max(out.not_before, p.until);
   }
   for (const Window& l : losses_)
     if (active(l) && w_.world->rng().chance(l.probability)) out.break_conn = true;

@@ -1,5 +1,7 @@
 #include "sim/network.h"
 
+#include <algorithm>
+
 namespace lockstep::sim {
 
 ConnectionPtr Network::open(Process* client_proc, int client, Process* server_proc) {
@@ -28,13 +30,10 @@ void Network::to_server(const ConnectionPtr& c, RequestPtr msg) {
     sever(c);
     return;
   }
-  if (f.drop) return;
-  Time t = fifo_time(c->last_to_server) + f.extra;
-  if (t > c->last_to_server) c->last_to_server = t;
-  world_.at(t, [c, msg = std::move(msg)] {
-    c->server_proc->post([c, msg] {
-      if (!c->server_closed && c->server_receive) c->server_receive(msg);
-    });
+  Time t = std::max(fifo_time(c->last_to_server) + f.extra, f.not_before + latency());
+  c->last_to_server = std::max(c->last_to_server, t);
+  c->server_proc->post_at(t, [c, msg = std::move(msg)] {
+    if (!c->server_closed && c->server_receive) c->server_receive(msg);
   });
 }
 
@@ -46,13 +45,10 @@ void Network::to_client(const ConnectionPtr& c, ReplyPtr msg) {
     sever(c);
     return;
   }
-  if (f.drop) return;
-  Time t = fifo_time(c->last_to_client) + f.extra;
-  if (t > c->last_to_client) c->last_to_client = t;
-  world_.at(t, [c, msg = std::move(msg)] {
-    c->client_proc->post([c, msg] {
-      if (!c->client_closed && c->client_receive) c->client_receive(msg);
-    });
+  Time t = std::max(fifo_time(c->last_to_client) + f.extra, f.not_before + latency());
+  c->last_to_client = std::max(c->last_to_client, t);
+  c->client_proc->post_at(t, [c, msg = std::move(msg)] {
+    if (!c->client_closed && c->client_receive) c->client_receive(msg);
   });
 }
 
@@ -60,13 +56,11 @@ void Network::close_by_client(const ConnectionPtr& c) {
   if (c->client_closed) return;
   c->client_closed = true;
   Time t = fifo_time(c->last_to_server);
-  world_.at(t, [c] {
-    c->server_proc->post([c] {
-      if (!c->server_closed) {
-        c->server_closed = true;
-        if (c->server_eof) c->server_eof();
-      }
-    });
+  c->server_proc->post_at(t, [c] {
+    if (!c->server_closed) {
+      c->server_closed = true;
+      if (c->server_eof) c->server_eof();
+    }
   });
 }
 
@@ -74,13 +68,11 @@ void Network::close_by_server(const ConnectionPtr& c) {
   if (c->server_closed) return;
   c->server_closed = true;
   Time t = fifo_time(c->last_to_client);
-  world_.at(t, [c] {
-    c->client_proc->post([c] {
-      if (!c->client_closed) {
-        c->client_closed = true;
-        if (c->client_eof) c->client_eof();
-      }
-    });
+  c->client_proc->post_at(t, [c] {
+    if (!c->client_closed) {
+      c->client_closed = true;
+      if (c->client_eof) c->client_eof();
+    }
   });
 }
 

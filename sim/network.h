@@ -36,10 +36,12 @@ struct Connection {
 using ConnectionPtr = std::shared_ptr<Connection>;
 
 // What the fault injector decides for one message.
+// TCP never loses data silently: a partition delays what is sent until it heals (the
+// retransmissions get through), unless the connection is closed meanwhile.
 struct MessageFate {
-  bool drop = false;       // lost in the network (partition)
-  bool break_conn = false; // the connection breaks (loss/duplication seen by TCP)
-  Duration extra{0};       // extra delay (latency spike)
+  Time not_before{0};       // a partition: delivered no earlier than its end
+  bool break_conn = false;  // the connection breaks (loss/duplication as TCP sees it)
+  Duration extra{0};        // extra delay (latency spike)
 };
 
 class Network {

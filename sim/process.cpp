@@ -11,21 +11,19 @@ Process::~Process() {
   timers_.clear();
 }
 
-void Process::post(Callback fn) {
-  uint64_t inc = incarnation_;
-  world_.at(world_.now(), [this, inc, fn = std::move(fn)]() mutable {
-    if (inc != incarnation_ || !alive_) return;
-    if (paused_) {
-      held_.push_back(std::move(fn));
-      return;
-    }
-    run_work(fn);
-  });
+void Process::post(Callback fn) { world_.at_work(world_.now(), this, incarnation_, std::move(fn)); }
+
+void Process::post_at(Time t, Callback fn) {
+  world_.at_work(t, this, incarnation_, std::move(fn));
 }
 
-void Process::run_work(const Callback& fn) {
-  ExecutorScope scope(this);
-  fn();
+bool Process::admit(uint64_t incarnation, Callback& fn) {
+  if (incarnation != incarnation_ || !alive_) return false;
+  if (paused_) {
+    held_.push_back(std::move(fn));
+    return false;
+  }
+  return true;
 }
 
 Future<Unit> Process::timer_at(Time t) {

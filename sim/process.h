@@ -34,6 +34,11 @@ class Process final : public Env, public Executor {
 
   // Executor: work runs as a world event, held while paused, dropped once crashed.
   void post(Callback fn) override;
+  // The same at a later true time (message deliveries).
+  void post_at(Time t, Callback fn);
+  // For the world: whether work of `incarnation` runs now; paused work is kept in `fn`'s
+  // place for the resume.
+  bool admit(uint64_t incarnation, Callback& fn);
 
   World& world() { return world_; }
   const std::string& name() const { return name_; }
@@ -64,7 +69,6 @@ class Process final : public Env, public Executor {
     uint64_t generation = 0;
   };
   void aim_timer(uint64_t id);
-  void run_work(const Callback& fn);
 
   World& world_;
   int index_;

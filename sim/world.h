@@ -14,6 +14,8 @@
 
 namespace lockstep::sim {
 
+class Process;
+
 class World {
  public:
   explicit World(uint64_t seed, bool keep_trace = true) : rng_(seed), keep_trace_(keep_trace) {}
@@ -26,6 +28,9 @@ class World {
   // Schedules fn at true time t (never earlier than now).
   void at(Time t, Callback fn);
   void after(Duration d, Callback fn) { at(now_ + d, std::move(fn)); }
+  // Schedules fn at t as work of `process` in its incarnation `incarnation`: held while
+  // the process is paused, dropped if it crashed meanwhile (see Process::admit).
+  void at_work(Time t, Process* process, uint64_t incarnation, Callback fn);
 
   // Runs the next event; false if none is left.
   bool step();
@@ -42,10 +47,12 @@ class World {
   std::vector<std::string> take_trace() { return std::move(trace_); }
 
  private:
+  // The heap holds small entries; the callbacks wait in slots, so reordering the heap
+  // never moves a std::function.
   struct Event {
     Time t;
     uint64_t seq;
-    Callback fn;
+    uint32_t slot;
   };
   struct Later {
     bool operator()(const Event& a, const Event& b) const {
@@ -57,6 +64,14 @@ class World {
   uint64_t next_seq_ = 0;
   uint64_t events_run_ = 0;
   std::vector<Event> queue_;  // a binary heap under Later
+  struct Slot {
+    Callback fn;
+    Process* process = nullptr;
+    uint64_t incarnation = 0;
+  };
+  uint32_t take_slot(Callback fn, Process* process, uint64_t incarnation);
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> free_slots_;
   Prng rng_;
   bool keep_trace_;
   std::vector<std::string> trace_;

@@ -142,7 +142,11 @@ void SimSession::on_reply(const ReplyPtr& r) {
       on_notification(*r);
       return;
     case ReplyKind::Response: {
-      if (in_flight_.empty()) return;
+      if (in_flight_.empty() || in_flight_.front().request->xid != r->xid) {
+        // Replies come in request order on one connection; anything else is a broken stream.
+        disconnect("reply out of order");
+        return;
+      }
       Pending p = std::move(in_flight_.front());
       in_flight_.pop_front();
       p.done(r.get(), r->err);
@@ -219,8 +223,9 @@ void SimSession::on_notification(const Reply& r) {
     case WatchEventType::SessionEnded:
       break;
   }
-  trace("watch", ",\"type\":\"" + std::string(watch_event_name(r.event)) +
-                     "\",\"path\":" + json_quote(r.path));
+  if (process_.world().tracing())
+    trace("watch", ",\"type\":\"" + std::string(watch_event_name(r.event)) +
+                       "\",\"path\":" + json_quote(r.path));
   for (auto& p : fire) p.set(WatchEvent{r.event, r.path, state_});
 }
 
@@ -230,7 +235,7 @@ void SimSession::disconnect(const char* why) {
   if (conn_) network_.close_by_client(conn_);
   conn_ = nullptr;
   handshaking_ = false;
-  trace("disconnected", ",\"why\":" + json_quote(why));
+  if (process_.world().tracing()) trace("disconnected", ",\"why\":" + json_quote(why));
   fail_all(Error::ConnectionLoss);
   if (closing_) {
     end(SessionState::Closed, Error::Closing);

@@ -196,7 +196,7 @@ void ZkServer::handle_op(const ConnectionPtr& c, int64_t session, const Request&
       reply->err = cr.err;
       reply->path = cr.path;
       reply->stat = cr.stat;
-      if (cr.err == Error::Ok) extra = ",\"created\":" + json_quote(cr.path);
+      if (cr.err == Error::Ok && world_.tracing()) extra = ",\"created\":" + json_quote(cr.path);
       break;
     }
     case RequestKind::Remove:
