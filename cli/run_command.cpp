@@ -6,6 +6,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/report.h"
+#include "sim/perfetto.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
 
@@ -13,13 +14,16 @@ namespace lockstep::cli {
 
 namespace {
 
-const char* kRunHelp = R"(usage: lockstep run SCENARIO.json [--seed N] [--trace FILE] [--check-determinism]
+const char* kRunHelp = R"(usage: lockstep run SCENARIO.json [--seed N] [--trace FILE] [--perfetto FILE]
+                    [--check-determinism]
 
 Runs one simulated scenario (docs/scenario.md) and prints each checker's verdict and a
 summary: acquisitions, store requests, watch notifications per release, virtual time.
 
   --seed N              use seed N instead of the file's "seed"
   --trace FILE          write the run's trace as JSON lines to FILE
+  --perfetto FILE       write the run as Chrome/Perfetto trace-event JSON to FILE (open
+                        it in ui.perfetto.dev): a track per client, the server, violations
   --check-determinism   run twice and fail unless both traces are byte-identical
   --help                this text
 
@@ -30,7 +34,7 @@ check failed), 2 bad input.
 }  // namespace
 
 int run_command(const std::vector<std::string>& argv) {
-  Args args(argv, {"--seed", "--trace"}, {"--check-determinism", "--help"});
+  Args args(argv, {"--seed", "--trace", "--perfetto"}, {"--check-determinism", "--help"});
   if (args.has("--help")) {
     std::cout << kRunHelp;
     return 0;
@@ -43,7 +47,8 @@ int run_command(const std::vector<std::string>& argv) {
   if (auto seed = args.unsigned_value("--seed")) scenario.seed = *seed;
 
   sim::RunOptions options;
-  options.keep_trace = args.has("--trace") || args.has("--check-determinism");
+  options.keep_trace =
+      args.has("--trace") || args.has("--check-determinism") || args.has("--perfetto");
   sim::RunResult result = sim::run_scenario(scenario, options);
 
   print_run_report(std::cout, scenario, result);
@@ -74,6 +79,12 @@ int run_command(const std::vector<std::string>& argv) {
     if (!out) throw UsageError{"--trace: cannot write \"" + *path + "\""};
     for (const auto& line : result.trace) out << line << '\n';
     if (!out) throw UsageError{"--trace: error writing \"" + *path + "\""};
+  }
+  if (auto path = args.value("--perfetto")) {
+    std::ofstream out(*path);
+    if (!out) throw UsageError{"--perfetto: cannot write \"" + *path + "\""};
+    out << sim::perfetto_json(scenario, result);
+    if (!out) throw UsageError{"--perfetto: error writing \"" + *path + "\""};
   }
   return status;
 }

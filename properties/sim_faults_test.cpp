@@ -275,3 +275,37 @@ TEST(SimFaults, LossBreaksTheConnectionAsTcpWould) {
 
 }  // namespace
 }  // namespace lockstep::sim::testing
+
+namespace lockstep::sim::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(SimFaults, StoreCrashWithDataKeepsSessionsThatReconnectInTime) {
+  SimHarness h(1, 1,
+               R"([{"kind":"store_crash","store":0,"at":"1s","restart_after":"1s","persist":true}])");
+  Log log;
+  h.spawn(0, owner(&h, 0, "/eph", &log));
+  h.run_until(1500ms);
+  EXPECT_FALSE(h.server().up());
+  h.run_until(20s);
+  EXPECT_TRUE(h.server().up());
+  EXPECT_TRUE(h.server().tree().contains("/eph")) << "the session survived the restart";
+  ASSERT_FALSE(log.events.empty());
+  EXPECT_EQ(log.events.front(), SessionEvent::Suspended);
+  EXPECT_EQ(log.events.back(), SessionEvent::Reconnected);
+}
+
+TEST(SimFaults, StoreCrashWithoutDataLosesEverything) {
+  SimHarness h(1, 1,
+               R"([{"kind":"store_crash","store":0,"at":"1s","restart_after":"1s","persist":false}])");
+  Log log;
+  h.spawn(0, owner(&h, 0, "/eph", &log));
+  h.run_until(20s);
+  EXPECT_FALSE(h.server().tree().contains("/eph"));
+  ASSERT_FALSE(log.events.empty());
+  EXPECT_EQ(log.events.back(), SessionEvent::Expired) << "the restarted server knows no session";
+}
+
+}  // namespace
+}  // namespace lockstep::sim::testing

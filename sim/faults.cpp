@@ -216,8 +216,27 @@ void FaultInjector::apply(const Fault& f) {
   } else if (f.kind == "expire_session") {
     note(client, "expire_session");
     for (int64_t id : w_.server->sessions_of(client)) w_.server->expire_session(id);
+  } else if (f.kind == "store_crash") {
+    std::vector<ZkServer*> servers = w_.servers;
+    if (servers.empty()) servers.push_back(w_.server);
+    if (f.store < 0 || f.store >= static_cast<int>(servers.size()))
+      return note(-1, "store_crash: no store " + std::to_string(f.store) + ", skipped");
+    ZkServer* s = servers[static_cast<size_t>(f.store)];
+    const std::string name = "store " + std::to_string(f.store);
+    note(-1, name + " crash" +
+                 (f.restart_after ? ", restart after " + format_duration(*f.restart_after) +
+                                        (f.persist ? " with its data" : " empty")
+                                  : std::string()));
+    s->crash();
+    if (f.restart_after) {
+      const bool persist = f.persist;
+      world.at(world.now() + *f.restart_after, [this, s, name, persist] {
+        note(-1, name + " restart");
+        s->restart(persist);
+      });
+    }
   } else {
-    note(client, f.kind + ": not supported by this scenario's stores, skipped");
+    note(client, f.kind + ": unknown fault kind, skipped");
   }
 }
 

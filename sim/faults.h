@@ -22,7 +22,8 @@ class FaultInjector {
   struct Wiring {
     World* world = nullptr;
     Network* network = nullptr;
-    ZkServer* server = nullptr;
+    ZkServer* server = nullptr;        // store 0
+    std::vector<ZkServer*> servers;    // every store, for algorithms over several (may be empty)
     std::vector<Process*> clients;
     const History* history = nullptr;
     Recorder* recorder = nullptr;

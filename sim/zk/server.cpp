@@ -55,6 +55,9 @@ void ZkServer::start() {
 }
 
 void ZkServer::accept(const ConnectionPtr& c) {
+  // Forget the connections that are closed on both sides.
+  std::erase_if(connections_, [](const ConnectionPtr& k) { return k->client_closed && k->server_closed; });
+  connections_.push_back(c);
   c->server_receive = [this, c](const RequestPtr& r) { on_request(c, r); };
   c->server_eof = [this, c] { on_eof(c); };
 }
@@ -78,6 +81,36 @@ void ZkServer::ttl_pass() {
   std::vector<WatchFire> fires;
   tree_.expire_ttl_and_containers(now_ms(), fires);
   send_fires(fires);
+}
+
+void ZkServer::crash() {
+  if (!up_) return;
+  up_ = false;
+  if (world_.tracing()) world_.trace("\"src\":\"" + name_ + "\",\"ev\":\"crash\"");
+  process_.crash();
+  for (auto& c : connections_) network_.sever(c);
+  connections_.clear();
+  conn_session_.clear();
+}
+
+void ZkServer::restart(bool persist) {
+  if (up_) return;
+  up_ = true;
+  process_.restart();
+  if (persist) {
+    for (auto& [id, s] : sessions_) {
+      s.conn = nullptr;
+      tree_.drop_watches(id);
+      touch(s);
+    }
+  } else {
+    tree_ = DataTree();
+    sessions_.clear();
+  }
+  if (world_.tracing())
+    world_.trace("\"src\":\"" + name_ + "\",\"ev\":\"restart\",\"persist\":" +
+                 (persist ? "true" : "false"));
+  start();
 }
 
 void ZkServer::expire_session(int64_t session) {

@@ -35,6 +35,13 @@ class ZkServer {
 
   // Fault hooks.
   void expire_session(int64_t session);  // as if its timeout lapsed now
+  // The server process dies: every connection breaks, nothing is processed.
+  void crash();
+  // Back up. With `persist` the tree and the sessions come back from the snapshot and
+  // log (each session's expiry restarts from now, as ZooKeeper's loaded tracker does);
+  // without it the server starts empty and every session is unknown (expired).
+  void restart(bool persist);
+  bool up() const { return up_; }
   // Set to make the next matching request lose its reply (the connection breaks after
   // the request is applied). Returns false when the request should be answered.
   std::function<bool(int client, RequestKind kind)> lose_reply;
@@ -77,6 +84,8 @@ class ZkServer {
   DataTree tree_;
   std::map<int64_t, SessionInfo> sessions_;
   std::map<uint64_t, int64_t> conn_session_;  // connection id -> session
+  std::vector<ConnectionPtr> connections_;    // every accepted one, for a crash to break
+  bool up_ = true;
   int64_t next_session_ = 0;
   ServerStats stats_;
 };
