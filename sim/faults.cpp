@@ -59,6 +59,13 @@ void FaultInjector::note(int client, const std::string& what) {
   w_.recorder->record(std::move(e));
 }
 
+ZkServer& FaultInjector::store_server(int store) const {
+  // The parser checked the index against the algorithm's stores; one store is w_.server.
+  if (w_.servers.empty() || store < 0 || store >= static_cast<int>(w_.servers.size()))
+    return *w_.server;
+  return *w_.servers[static_cast<size_t>(store)];
+}
+
 int FaultInjector::resolve(const Target& t) const {
   switch (t.kind) {
     case Target::Kind::Index:
@@ -186,7 +193,7 @@ void FaultInjector::apply(const Fault& f) {
       });
     }
   } else if (f.kind == "clock") {
-    Process& p = client == -2 ? w_.server->process() : *w_.clients[client];
+    Process& p = client == -2 ? store_server(f.store).process() : *w_.clients[client];
     change_clock(p, f.clock, client == -2 ? -1 : client);
   } else if (f.kind == "partition") {
     note(client, "partition " + f.direction + " for " + format_duration(length));
@@ -206,7 +213,7 @@ void FaultInjector::apply(const Fault& f) {
                      " (the connection breaks, as TCP would)");
     losses_.push_back(Window{world.now(), until, client, "", {}, f.probability});
   } else if (f.kind == "server_stall") {
-    Process& s = w_.server->process();
+    Process& s = store_server(f.store).process();
     note(-1, "server stall for " + format_duration(length));
     s.pause();
     world.at(until, [this, &s] {
@@ -217,11 +224,7 @@ void FaultInjector::apply(const Fault& f) {
     note(client, "expire_session");
     for (int64_t id : w_.server->sessions_of(client)) w_.server->expire_session(id);
   } else if (f.kind == "store_crash") {
-    std::vector<ZkServer*> servers = w_.servers;
-    if (servers.empty()) servers.push_back(w_.server);
-    if (f.store < 0 || f.store >= static_cast<int>(servers.size()))
-      return note(-1, "store_crash: no store " + std::to_string(f.store) + ", skipped");
-    ZkServer* s = servers[static_cast<size_t>(f.store)];
+    ZkServer* s = &store_server(f.store);
     const std::string name = "store " + std::to_string(f.store);
     note(-1, name + " crash" +
                  (f.restart_after ? ", restart after " + format_duration(*f.restart_after) +

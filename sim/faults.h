@@ -48,6 +48,7 @@ class FaultInjector {
   void apply(const Fault& f);
   // The client a fault names at this moment, or -1 (no holder / no waiter right now).
   int resolve(const Target& t) const;
+  ZkServer& store_server(int store) const;
   void note(int client, const std::string& what);
   MessageFate fate(int client, Direction dir);
   void change_clock(Process& p, const ClockChange& c, int client);

@@ -44,13 +44,13 @@ const std::vector<FaultKindSpec>& fault_table() {
   static const std::vector<FaultKindSpec> table = {
       {"pause", {"kind", "client", "at", "for"}, {"client", "at", "for"}},
       {"crash", {"kind", "client", "at", "restart_after"}, {"client", "at"}},
-      {"clock", {"kind", "client", "at", "drift", "jump", "strobe"}, {"client", "at"}},
+      {"clock", {"kind", "client", "at", "drift", "jump", "strobe", "store"}, {"client", "at"}},
       {"partition", {"kind", "client", "at", "for", "direction"}, {"client", "at", "for"}},
       {"drop_reply", {"kind", "client", "at", "op"}, {"client", "at"}},
       {"latency", {"kind", "at", "for", "min", "max", "client"}, {"at", "for", "min", "max"}},
       {"loss", {"kind", "at", "for", "probability", "client"}, {"at", "for", "probability"}},
       {"duplicate", {"kind", "at", "for", "probability", "client"}, {"at", "for", "probability"}},
-      {"server_stall", {"kind", "at", "for"}, {"at", "for"}},
+      {"server_stall", {"kind", "at", "for", "store"}, {"at", "for"}},
       {"expire_session", {"kind", "client", "at"}, {"client", "at"}},
       {"store_crash",
        {"kind", "store", "at", "restart_after", "persist"},
@@ -384,6 +384,10 @@ Fault read_fault(const json& entry, const std::string& path, int clients,
                               " out of range (stores: " + std::to_string(*stores) + ")");
   }
   if (const json* v = o.find("persist")) f.persist = read_bool(*v, o.at("persist"));
+  // With several stores, a server clock names its store; a client's clock has none.
+  if (spec->name == "clock" && o.find("store") &&
+      !(f.target && f.target->kind == Target::Kind::Server))
+    fail(o.at("store"), "only a \"server\" clock names a store");
   return f;
 }
 
