@@ -128,6 +128,7 @@ class Relay {
         (void)!read(wake_[0], c, sizeof c);
         continue;  // re-check cut_ and stop_ first
       }
+      size_t polled = pairs_.size();  // a pair accepted below has no pollfd yet
       if (fds[1].revents & POLLIN) {
         int in = accept(listen_fd_, nullptr, nullptr);
         if (in >= 0) {
@@ -139,7 +140,7 @@ class Relay {
         }
       }
       std::vector<size_t> dead;
-      for (size_t i = 0; i < pairs_.size(); ++i) {
+      for (size_t i = 0; i < polled; ++i) {
         auto [a, b] = pairs_[i];
         for (int k = 0; k < 2; ++k) {
           const pollfd& p = fds[2 + 2 * i + k];
@@ -275,12 +276,9 @@ TEST_F(LiveStore, CreateModes) {
   EXPECT_EQ(r.stat.data_length, 1);
   EXPECT_EQ(r.stat.num_children, 0);
   EXPECT_EQ(await(s->create(p("plain"), "", CreateMode::Persistent)).err, Error::NodeExists);
-  EXPECT_EQ(await(s->create(p("missing/child"), "", CreateMode::Persistent)).err,
-            Error::NoNode);
-  EXPECT_EQ(await(s->create("relative", "", CreateMode::Persistent)).err,
-            Error::BadArguments);
-  EXPECT_EQ(await(s->create(p("trailing/"), "", CreateMode::Persistent)).err,
-            Error::BadArguments);
+  EXPECT_EQ(await(s->create(p("missing/child"), "", CreateMode::Persistent)).err, Error::NoNode);
+  EXPECT_EQ(await(s->create("relative", "", CreateMode::Persistent)).err, Error::BadArguments);
+  EXPECT_EQ(await(s->create(p("trailing/"), "", CreateMode::Persistent)).err, Error::BadArguments);
 
   // Ephemeral: owned by the session, childless.
   r = await(s->create(p("eph"), "", CreateMode::Ephemeral));
@@ -301,14 +299,20 @@ TEST_F(LiveStore, CreateModes) {
   EXPECT_EQ(names[0], p("q/n-0000000000"));
   EXPECT_EQ(names[1], p("q/n-0000000001"));
   EXPECT_EQ(names[2], p("q/n-0000000002"));
-  // A plain create bumps the parent's cversion too, and the counter is the cversion.
+  // The counter counts the parent's successful child creations of any mode; deletes and
+  // failed creates do not advance it. The cversion clients see counts creates and
+  // deletes: the server keeps the create count and reports 2 * creates - numChildren.
   ASSERT_EQ(await(s->create(p("q/x"), "", CreateMode::Persistent)).err, Error::Ok);
   ASSERT_EQ(await(s->remove(p("q/x"))), Error::Ok);
+  EXPECT_EQ(await(s->create(p("q/x"), "", CreateMode::Ephemeral)).err, Error::Ok);
+  EXPECT_EQ(await(s->create(p("q/x"), "", CreateMode::Ephemeral)).err, Error::NodeExists);
+  ASSERT_EQ(await(s->remove(p("q/x"))), Error::Ok);
+  EXPECT_EQ(await(s->remove(p("q/x"))), Error::NoNode);
   r = await(s->create(p("q/"), "", CreateMode::PersistentSequential));
   EXPECT_EQ(r.path, p("q/0000000005"));
   ChildrenReply kids = await(s->children(p("q")));
-  EXPECT_EQ(kids.stat.cversion, 6);
   EXPECT_EQ(kids.stat.num_children, 4);
+  EXPECT_EQ(kids.stat.cversion, 2 * 6 - 4);
 
   // Container nodes are created like persistent ones. The server keeps its container
   // marker in ephemeralOwner but shows clients 0.
@@ -323,8 +327,7 @@ TEST_F(LiveStore, TtlNodesAreCreatedAndExpireWhenChildless) {
   // A TTL needs a TTL mode, and a TTL mode needs a TTL.
   EXPECT_EQ(await(s->create(p("t0"), "", CreateMode::PersistentWithTtl, 0ms)).err,
             Error::BadArguments);
-  EXPECT_EQ(await(s->create(p("t0"), "", CreateMode::Persistent, 1s)).err,
-            Error::BadArguments);
+  EXPECT_EQ(await(s->create(p("t0"), "", CreateMode::Persistent, 1s)).err, Error::BadArguments);
 
   CreateReply r = await(s->create(p("ttl"), "x", CreateMode::PersistentWithTtl, 500ms));
   ASSERT_EQ(r.err, Error::Ok);
@@ -591,6 +594,21 @@ TEST_F(LiveStore, CloseRemovesEphemeralsAndEndsWatches) {
   EXPECT_EQ(s->live_contexts(), 0u);
 }
 
+TEST_F(LiveStore, DroppedSessionIsReleasedAndItsEphemeralsGo) {
+  std::weak_ptr<Session> weak;
+  {
+    ConnectReply c = await(store_->connect(env_, 6s));
+    ASSERT_EQ(c.err, Error::Ok);
+    weak = c.session;
+    ASSERT_EQ(await(c.session->create(p("left"), "", CreateMode::Ephemeral)).err, Error::Ok);
+    GetReply g = await(c.session->get(base_, true));
+    ASSERT_TRUE(g.watch.valid());
+  }
+  // Nothing but the caller may keep a session alive; dropping it closes it.
+  EXPECT_TRUE(weak.expired());
+  EXPECT_EQ(await(admin_->exists(p("left"))).err, Error::NoNode);
+}
+
 TEST_F(LiveStore, RequestsInFlightAtCloseAreAnsweredAndTheSessionEnds) {
   // Raw zookeeper_close with requests in flight fails them all with Closing and, when
   // it races with the completion thread, never tells the server: the session and its
@@ -613,9 +631,12 @@ TEST_F(LiveStore, ForcedExpiryEndsTheSessionAndItsWatches) {
   auto s = open(4s);
   ASSERT_EQ(await(s->create(p("lock"), "", CreateMode::Ephemeral)).err, Error::Ok);
   ASSERT_EQ(await(s->create(p("data"), "", CreateMode::Persistent)).err, Error::Ok);
+  ASSERT_EQ(await(s->create(p("dir"), "", CreateMode::Persistent)).err, Error::Ok);
   GetReply g = await(s->get(p("data"), true));
   ExistsReply e = await(s->exists(p("absent"), true));
-  ChildrenReply c = await(s->children(base_, true));
+  // Not on base_: the expiry deletes p("lock"), and the session's own watches can hear
+  // of that (ChildrenChanged) while its connection is still up.
+  ChildrenReply c = await(s->children(p("dir"), true));
   ExistsReply theirs = await(admin_->exists(p("lock"), true));
 
   std::vector<SessionEvent> events;
@@ -693,6 +714,9 @@ TEST_F(LiveStore, SuspendedThenReconnectedKeepsSessionAndWatches) {
   EXPECT_EQ(await(g.watch).type, WatchEventType::DataChanged);
   EXPECT_EQ(await(admin_->exists(p("e"))).stat.ephemeral_owner, id);
   EXPECT_FALSE(s->ended().ready());
+  // Closed while the relay still runs: close makes sure through the same address that
+  // the session is gone, and would wait for it otherwise.
+  await(s->close());
 }
 
 TEST_F(LiveStore, RequestDuringDisconnectFailsWithConnectionLoss) {
@@ -712,6 +736,7 @@ TEST_F(LiveStore, RequestDuringDisconnectFailsWithConnectionLoss) {
   EXPECT_TRUE(got.err == Error::ConnectionLoss || got.err == Error::Ok) << error_name(got.err);
   RecordProperty("create_while_suspended", std::string(error_name(got.err)));
   await(back, 20s);
+  await(s->close());
 }
 
 TEST_F(LiveStore, PartitionLongerThanTimeoutExpiresOnReconnect) {

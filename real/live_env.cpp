@@ -25,8 +25,8 @@ LiveEnv::LiveEnv(EventLoop& loop, int client_index, uint64_t seed)
     : loop_(loop), index_(client_index), seed_(seed) {
   if (seed_ == 0) {
     // Live runs are not replayable anyway; distinct processes just need distinct streams.
-    uint64_t wall = static_cast<uint64_t>(
-        std::chrono::system_clock::now().time_since_epoch().count());
+    uint64_t wall =
+        static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
     seed_ = static_cast<uint64_t>(getpid()) * 0x100000001b3ULL ^ wall ^
             static_cast<uint64_t>(steady_now().count()) ^
             (static_cast<uint64_t>(client_index) << 48);
@@ -43,8 +43,8 @@ Time LiveEnv::now() const { return steady_now(); }
 Future<Unit> LiveEnv::timer_at(Time t) {
   if (t <= now()) return Future<Unit>::ready_with(Unit{});
   Promise<Unit> p;
-  auto when = EventLoop::Clock::time_point(
-      std::chrono::duration_cast<EventLoop::Clock::duration>(t));
+  auto when =
+      EventLoop::Clock::time_point(std::chrono::duration_cast<EventLoop::Clock::duration>(t));
   loop_.add_timer(when, [p]() mutable { p.set(Unit{}); });
   return p.future();
 }

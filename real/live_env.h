@@ -74,8 +74,8 @@ inline Task<void> store_result(Task<void> task, bool* out) {
 // its frame is then destroyed where it was suspended.
 template <class T>
 T run_task(LiveEnv& env, Task<T> task, Duration timeout = std::chrono::seconds(60)) {
-  auto deadline = EventLoop::Clock::now() +
-                  std::chrono::duration_cast<EventLoop::Clock::duration>(timeout);
+  auto deadline =
+      EventLoop::Clock::now() + std::chrono::duration_cast<EventLoop::Clock::duration>(timeout);
   using Out = std::conditional_t<std::is_void_v<T>, bool, std::optional<T>>;
   Out out{};
   // Shared with the posted start only weakly: after a timeout the root is gone and a

@@ -1,7 +1,5 @@
 #include "real/zk_store.h"
 
-#include "real/event_loop.h"
-
 #include <zookeeper/zookeeper.h>
 
 #include <algorithm>
@@ -11,6 +9,8 @@
 #include <set>
 #include <string_view>
 #include <utility>
+
+#include "real/event_loop.h"
 
 namespace lockstep::real {
 
@@ -70,7 +70,9 @@ struct ZkCore : std::enable_shared_from_this<ZkCore> {
     if (connect_resolved) return;
     connect_resolved = true;
     auto keep = std::move(pending_session);
-    connected.set(std::move(reply));
+    // Let go of the reply once given: it holds the session, which holds this core.
+    Promise<ConnectReply> p = std::exchange(connected, Promise<ConnectReply>{});
+    p.set(std::move(reply));
   }
   void on_connected(int64_t id, std::string pw, int negotiated_ms);
   void on_disconnected();
@@ -225,9 +227,9 @@ void watch_fn(zhandle_t*, int type, int state, const char* path, void* ctx) {
     resolved = w->resolved;
   }
   if (!resolved)
-    post_value(core, w->promise,
-               WatchEvent{static_cast<WatchEventType>(type), path ? path : "",
-                          SessionState::Connected});
+    post_value(
+        core, w->promise,
+        WatchEvent{static_cast<WatchEventType>(type), path ? path : "", SessionState::Connected});
   delete w;
 }
 
@@ -545,8 +547,8 @@ Future<ConnectReply> ZkStore::connect(Env& env, Duration session_timeout) {
   core->zh = zh;
   session.reset();
 
-  Duration limit = options_.connect_timeout > Duration(0) ? options_.connect_timeout
-                                                          : session_timeout;
+  Duration limit =
+      options_.connect_timeout > Duration(0) ? options_.connect_timeout : session_timeout;
   if (limit < std::chrono::milliseconds(1)) limit = std::chrono::milliseconds(1);
   Future<Unit> timer = env.sleep_for(limit);
   // The timer's promise lives in the loop until it fires; the subscription rides on it.
@@ -766,14 +768,12 @@ Future<ExistsReply> ZkSession::exists(const std::string& path, bool watch) {
 
 Future<ChildrenReply> ZkSession::children(const std::string& path, bool watch) {
   ZkCore& c = *core_;
-  if (auto e = c.refuse())
-    return Future<ChildrenReply>::ready_with(ChildrenReply{*e, {}, {}, {}});
+  if (auto e = c.refuse()) return Future<ChildrenReply>::ready_with(ChildrenReply{*e, {}, {}, {}});
   auto* req = c.track(new ChildrenReq);
   req->core = &c;
   auto fut = req->promise.future();
   watcher_fn w = arm_watch(c, req, watch);
-  int rc =
-      zoo_awget_children2(c.zh, path.c_str(), w, w ? req->watch : nullptr, on_children, req);
+  int rc = zoo_awget_children2(c.zh, path.c_str(), w, w ? req->watch : nullptr, on_children, req);
   if (rc != ZOK && c.claim(req)) {
     discard(c, req);
     return Future<ChildrenReply>::ready_with(ChildrenReply{from_zk_call(rc), {}, {}, {}});
@@ -781,15 +781,14 @@ Future<ChildrenReply> ZkSession::children(const std::string& path, bool watch) {
   return fut;
 }
 
-Future<SetReply> ZkSession::set(const std::string& path, const std::string& data,
-                                int32_t version) {
+Future<SetReply> ZkSession::set(const std::string& path, const std::string& data, int32_t version) {
   ZkCore& c = *core_;
   if (auto e = c.refuse()) return Future<SetReply>::ready_with(SetReply{*e, {}});
   auto* req = c.track(new SetReq);
   req->core = &c;
   auto fut = req->promise.future();
-  int rc = zoo_aset(c.zh, path.c_str(), data.data(), static_cast<int>(data.size()), version,
-                    on_set, req);
+  int rc = zoo_aset(c.zh, path.c_str(), data.data(), static_cast<int>(data.size()), version, on_set,
+                    req);
   if (rc != ZOK && c.claim(req)) {
     delete req;
     return Future<SetReply>::ready_with(SetReply{from_zk_call(rc), {}});
@@ -800,6 +799,13 @@ Future<SetReply> ZkSession::set(const std::string& path, const std::string& data
 Future<MultiReply> ZkSession::multi(const std::vector<Op>& ops) {
   ZkCore& c = *core_;
   if (auto e = c.refuse()) return Future<MultiReply>::ready_with(MultiReply{*e, {}});
+  for (const Op& op : ops)
+    if (op.type == OpType::Create && is_ttl(op.mode)) {
+      // The C client has no TTL create inside a multi: it answers Unimplemented for the
+      // whole request without sending it (and leaks its buffers doing so), so answer
+      // the same here.
+      return Future<MultiReply>::ready_with(MultiReply{Error::Unimplemented, {}});
+    }
   auto* req = new MultiReq;
   req->core = &c;
   req->ops = ops;
@@ -872,8 +878,7 @@ enum class Attach { Connected, Expired, TimedOut, Refused };
 Attach attach_and_close(const std::string& connect_string, const clientid_t& cid,
                         EventLoop::Clock::time_point deadline, int timeout_ms) {
   ExpireWait w;
-  zhandle_t* zh = zookeeper_init(connect_string.c_str(), expire_watcher, timeout_ms, &cid,
-                                 &w, 0);
+  zhandle_t* zh = zookeeper_init(connect_string.c_str(), expire_watcher, timeout_ms, &cid, &w, 0);
   if (!zh) return Attach::Refused;
   Attach result;
   {
@@ -887,16 +892,14 @@ Attach attach_and_close(const std::string& connect_string, const clientid_t& cid
 
 }  // namespace
 
-Error expire_session(const std::string& connect_string, const ZkClientId& who,
-                     Duration timeout) {
+Error expire_session(const std::string& connect_string, const ZkClientId& who, Duration timeout) {
   configure_zk_logging();
-  if (who.id == 0 || who.passwd.size() != sizeof(clientid_t{}.passwd))
-    return Error::BadArguments;
+  if (who.id == 0 || who.passwd.size() != sizeof(clientid_t{}.passwd)) return Error::BadArguments;
   clientid_t cid;
   cid.client_id = who.id;
   std::memcpy(cid.passwd, who.passwd.data(), sizeof cid.passwd);
-  auto deadline = EventLoop::Clock::now() +
-                  std::chrono::duration_cast<EventLoop::Clock::duration>(timeout);
+  auto deadline =
+      EventLoop::Clock::now() + std::chrono::duration_cast<EventLoop::Clock::duration>(timeout);
   // Attaching steals the session's connection from its owner, who reconnects at once and
   // may steal it back before our close is through. So repeat until the server itself
   // says the session is gone: only that answer is proof.

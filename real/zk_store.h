@@ -72,7 +72,13 @@ class ZkSession final : public Session {
   Future<ChildrenReply> children(const std::string& path, bool watch = false) override;
   Future<SetReply> set(const std::string& path, const std::string& data,
                        int32_t version = -1) override;
+  // A TTL create inside a multi gets Unimplemented for the whole multi, as the C client
+  // answers (it cannot encode one).
   Future<MultiReply> multi(const std::vector<Op>& ops) override;
+  // Refuses new calls at once, lets requests already sent get their answers (bounded by
+  // the session timeout), closes the handle, then makes sure the server ended the
+  // session (see expire_session). Set once all of that is done; on an expired session,
+  // at once.
   Future<Unit> close() override;
 
   SessionState state() const override;
