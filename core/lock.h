@@ -10,6 +10,7 @@
 
 #include "core/env.h"
 #include "core/options.h"
+#include "core/shared_registry.h"
 #include "core/store.h"
 #include "core/task.h"
 
@@ -20,6 +21,11 @@ struct Lease {
   // Grows with every grant of the lock (czxid, sequence number, stored counter, ...);
   // empty where the algorithm has none.
   std::optional<uint64_t> token;
+  // The lock node this grant rests on, where the algorithm has one, so a user can try a
+  // fencing token on a port that lacks its own (`--fencing czxid|sequence`): its czxid,
+  // and its sequence number for sequential nodes. Empty where there is no such node.
+  std::optional<uint64_t> node_czxid;
+  std::optional<uint64_t> node_sequence;
   // Set when the algorithm itself concludes the lock is (or may be) lost. Invalid
   // (never set) for algorithms that never say so.
   Future<Unit> lost;
@@ -51,6 +57,9 @@ struct LockContext {
   std::vector<std::shared_ptr<Session>> sessions;
   std::string path;
   Options options;
+  // Objects shared by every client of this OS process or simulated world (the `local`
+  // lock service's table); one registry per run, wired by the runtime. May be null.
+  SharedRegistry* shared = nullptr;
 };
 
 struct AlgorithmInfo {

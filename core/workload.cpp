@@ -1,6 +1,46 @@
 #include "core/workload.h"
 
+#include <memory>
+
+#include "core/resource.h"
+
 namespace lockstep {
+
+std::optional<FencingSource> parse_fencing_source(std::string_view name) {
+  if (name.empty()) return FencingSource::Own;
+  if (name == "czxid") return FencingSource::Czxid;
+  if (name == "sequence") return FencingSource::Sequence;
+  if (name == "none") return FencingSource::None;
+  return std::nullopt;
+}
+
+std::string_view fencing_source_name(FencingSource s) {
+  switch (s) {
+    case FencingSource::Own:
+      return "";
+    case FencingSource::Czxid:
+      return "czxid";
+    case FencingSource::Sequence:
+      return "sequence";
+    case FencingSource::None:
+      return "none";
+  }
+  return "";
+}
+
+std::optional<uint64_t> fencing_token(const Lease& lease, FencingSource source) {
+  switch (source) {
+    case FencingSource::Own:
+      return lease.token;
+    case FencingSource::Czxid:
+      return lease.node_czxid;
+    case FencingSource::Sequence:
+      return lease.node_sequence;
+    case FencingSource::None:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
 
 namespace {
 
@@ -14,12 +54,14 @@ HistoryEvent event(int client, EventKind kind, std::string detail = {}) {
 
 // Records every session event until the session ends, so the history shows what the
 // client library told the process.
+// `label` tells the sessions of one client apart: "" for the lock's first session,
+// " store=N" for the others, " resource" for a separate resource session.
 Task<void> record_session_events(std::shared_ptr<Session> session, Recorder& recorder, int client,
-                                 int store_index) {
+                                 std::string label) {
   for (;;) {
     SessionEvent ev = co_await session->next_event();
     std::string detail(session_event_name(ev));
-    if (store_index > 0) detail += " store=" + std::to_string(store_index);
+    detail += label;
     recorder.record(event(client, EventKind::SessionChange, detail));
     if (ev == SessionEvent::Expired || ev == SessionEvent::Closed) co_return;
   }
@@ -36,6 +78,60 @@ Task<std::shared_ptr<Session>> open_session(Env& env, Store& store, Duration tim
   }
 }
 
+bool ended(const Session& s) {
+  return s.state() == SessionState::Expired || s.state() == SessionState::Closed;
+}
+
+// Waits until the local clock reads `t`; true if the lease was signalled lost first (or
+// already was). An invalid `lost` never fires.
+Task<bool> hold_until(Env& env, Time t, Future<Unit> lost) {
+  if (lost.valid() && lost.ready()) co_return true;
+  Future<Unit> done = env.timer_at(t);
+  if (!lost.valid()) {
+    co_await done;
+    co_return false;
+  }
+  co_return co_await first_of(done, lost) == 1;
+}
+
+// The critical section with the resource: read the counter, hold for half the hold time,
+// write counter + 1, hold the rest. The gap between read and write is what makes a
+// second holder's increment able to interleave (and be lost) when the lock fails. A
+// client that is told its lease is lost stops there and writes nothing, as an
+// application heeding the signal would; the stale writes the checkers look for come from
+// clients that have not been told (yet). Returns true if the lease was lost.
+Task<bool> critical_section(Env& env, Recorder& recorder, const WorkloadConfig& config,
+                            FencedResource& resource, const Lease& lease,
+                            std::optional<uint64_t> token) {
+  const int me = env.client_index();
+  const Time start = env.now();
+  if (lease.lost.valid() && lease.lost.ready()) co_return true;
+
+  ResourceRead got = co_await resource.read(token);
+  HistoryEvent read = event(me, EventKind::ResourceRead);
+  read.token = token;
+  if (got.err == Error::Ok) {
+    read.value = got.value;
+    if (got.stale)
+      read.detail = "stale: token " + std::to_string(token.value_or(0)) + " < max_token " +
+                    std::to_string(got.max_token);
+  } else {
+    read.detail = "failed: " + std::string(error_name(got.err));
+  }
+  recorder.record(read);
+
+  if (co_await hold_until(env, start + config.hold / 2, lease.lost)) co_return true;
+  if (got.err == Error::Ok) {
+    ResourceWrite put = co_await resource.write(got.value + 1, token);
+    HistoryEvent write = event(me, EventKind::ResourceWrite, put.detail);
+    write.token = token;
+    write.value = put.value;
+    write.accepted = put.accepted;
+    recorder.record(write);
+  }
+  co_return co_await hold_until(env, start + config.hold, lease.lost);
+}
+
 }  // namespace
 
 Task<void> run_client(Env& env, Recorder& recorder, WorkloadConfig config) {
@@ -44,6 +140,9 @@ Task<void> run_client(Env& env, Recorder& recorder, WorkloadConfig config) {
 
   std::vector<std::shared_ptr<Session>> sessions;
   std::unique_ptr<Lock> lock;
+  std::shared_ptr<Session> resource_session;  // only for a separate resource store
+  std::unique_ptr<FencedResource> resource;
+  const std::string resource_node = resource_path(config.lock_path);
   for (int cycle = 0; cycle < config.cycles; ++cycle) {
     // Like any application, open (again) the sessions it lacks: at the start, and after
     // one expired. The lock object is made anew on the new sessions.
@@ -61,11 +160,29 @@ Task<void> run_client(Env& env, Recorder& recorder, WorkloadConfig config) {
       for (size_t i = 0; i < config.stores.size(); ++i) {
         auto session =
             co_await open_session(env, *config.stores[i], config.session_timeout, recorder);
-        env.spawn(record_session_events(session, recorder, me, static_cast<int>(i)));
+        env.spawn(record_session_events(session, recorder, me,
+                                        i > 0 ? " store=" + std::to_string(i) : std::string()));
         ctx.sessions.push_back(std::move(session));
       }
       sessions = ctx.sessions;
       lock = config.algorithm->make(std::move(ctx));
+      if (config.resource.enabled && !config.resource.separate_store)
+        resource = std::make_unique<FencedResource>(env, sessions.at(0), resource_node,
+                                                    config.resource.fenced);
+    }
+    // A separate resource session lives on its own: renewed only when it has ended.
+    if (config.resource.enabled && config.resource.separate_store &&
+        (!resource_session || ended(*resource_session))) {
+      resource.reset();
+      if (resource_session) co_await resource_session->close();
+      Store& store = config.resource_store ? *config.resource_store : *config.stores.at(0);
+      const Duration timeout = config.resource_session_timeout > Duration(0)
+                                   ? config.resource_session_timeout
+                                   : config.session_timeout;
+      resource_session = co_await open_session(env, store, timeout, recorder);
+      env.spawn(record_session_events(resource_session, recorder, me, " resource"));
+      resource = std::make_unique<FencedResource>(env, resource_session, resource_node,
+                                                  config.resource.fenced);
     }
 
     recorder.record(event(me, EventKind::AcquireStart));
@@ -75,17 +192,24 @@ Task<void> run_client(Env& env, Recorder& recorder, WorkloadConfig config) {
       co_await env.sleep_for(config.think);
       continue;
     }
+    // The token the history (and the resource) sees is the one the client fences with.
+    const std::optional<uint64_t> token = fencing_token(got.lease, config.fencing);
     HistoryEvent acquired = event(me, EventKind::Acquired);
-    acquired.token = got.lease.token;
+    acquired.token = token;
     recorder.record(acquired);
 
     // Hold, but stop believing the moment the algorithm says the lock is lost.
-    Future<Unit> hold_done = env.sleep_for(config.hold);
-    if (got.lease.lost.valid()) {
-      size_t which = co_await first_of(hold_done, got.lease.lost);
-      if (which == 1) recorder.record(event(me, EventKind::LostObserved));
+    if (resource) {
+      if (co_await critical_section(env, recorder, config, *resource, got.lease, token))
+        recorder.record(event(me, EventKind::LostObserved));
     } else {
-      co_await hold_done;
+      Future<Unit> hold_done = env.sleep_for(config.hold);
+      if (got.lease.lost.valid()) {
+        size_t which = co_await first_of(hold_done, got.lease.lost);
+        if (which == 1) recorder.record(event(me, EventKind::LostObserved));
+      } else {
+        co_await hold_done;
+      }
     }
 
     recorder.record(event(me, EventKind::ReleaseStart));
@@ -94,7 +218,9 @@ Task<void> run_client(Env& env, Recorder& recorder, WorkloadConfig config) {
     co_await env.sleep_for(config.think);
   }
   lock.reset();
+  resource.reset();
   for (auto& s : sessions) co_await s->close();
+  if (resource_session) co_await resource_session->close();
   recorder.record(event(me, EventKind::ClientDone));
 }
 

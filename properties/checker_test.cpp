@@ -137,6 +137,18 @@ TEST(CheckerMutualExclusion, UnfinishedBeliefExtendsToTheEnd) {
   EXPECT_NE(v.details[0].find("still held at the end"), std::string::npos) << v.details[0];
 }
 
+TEST(CheckerMutualExclusion, TwoBeliefsOpenAtTheEndOverlap) {
+  // Client 1's grant is the history's last event: its belief has no length yet, but
+  // both clients believe they hold the lock when the history ends.
+  HistoryBuilder b;
+  b.at(milliseconds(1), 0, EventKind::Acquired).at(milliseconds(9), 1, EventKind::Acquired);
+  Verdict v = check_mutual_exclusion(b.history());
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.summary,
+            "VIOLATED: 2 overlapping grants (client 0 and client 1 both held during "
+            "[0.009000s, the end of the history])");
+}
+
 TEST(CheckerMutualExclusion, MeasuredIntervalsReportOnlyCertainOverlap) {
   // Live stamps: client 0 releases somewhere in [10, 14] ms, client 1 acquired somewhere
   // in [9, 12] ms. They may have overlapped, but not certainly: no violation.

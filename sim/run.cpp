@@ -1,8 +1,10 @@
 #include "sim/run.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "core/lock.h"
+#include "core/resource.h"
 #include "core/workload.h"
 #include "sim/faults.h"
 #include "sim/network.h"
@@ -58,6 +60,64 @@ std::vector<std::string> leftover_nodes(DataTree& tree, const std::string& lock_
   return out;
 }
 
+// When the last fault of the run is over: each fault's own end (its length, its restart,
+// its strobe), and for a nemesis no earlier than quiet_after, after which it starts
+// nothing. A drop_reply is counted at the moment it is armed, though it strikes at the
+// next matching request; a drift goes on for ever but is a rate, not an outage.
+Time faults_over(const Scenario& sc) {
+  Time end{0};
+  auto add = [&end](const Fault& f) {
+    Time t = f.at;
+    if (f.length) t = std::max(t, f.at + *f.length);
+    if (f.restart_after) t = std::max(t, f.at + *f.restart_after);
+    if (f.clock.strobe) t = std::max(t, f.at + f.clock.strobe->length);
+    end = std::max(end, t);
+  };
+  for (const Fault& f : sc.faults) add(f);
+  if (sc.nemesis.enabled) {
+    end = std::max(end, Time(sc.nemesis.quiet_after));
+    for (const Fault& f : FaultInjector::draw_nemesis(sc)) add(f);
+  }
+  return end;
+}
+
+// The bounds of "liveness-after-quiet" (see check_liveness_after_quiet):
+//   settle = 2 x session timeout: a session a fault cut off has by then expired on the
+//     server (its ephemerals gone, even with the server's clock set back a little) or
+//     reconnected, and its client has heard which;
+//   wait_bound = 2 x session timeout + clients x (2 x hold + 10 x max latency): in the
+//     worst case every other client holds once ahead of a waiter; 2 x hold leaves room
+//     for clocks the faults left drifting (the nemesis draws at most 5%), 10 one-way
+//     latencies cover a hand-over (delete, notification, listing, read), and the session
+//     timeouts cover a session that expires while queued and must be opened again.
+QuietLivenessInput quiet_liveness_input(const Scenario& sc) {
+  QuietLivenessInput in;
+  in.clients = sc.clients;
+  in.quiet_from = faults_over(sc);
+  in.settle = 2 * sc.session_timeout;
+  in.wait_bound =
+      2 * sc.session_timeout + sc.clients * (2 * sc.workload.hold + 10 * sc.network.latency.max);
+  return in;
+}
+
+// The counter the resource holds at the end, read straight from the server's tree.
+LostUpdateInput final_resource(DataTree& tree, const std::string& lock_path) {
+  LostUpdateInput in;
+  const std::string path = resource_path(lock_path);
+  ReadResult r = tree.get(0, path, false);
+  if (r.err == Error::NoNode) return in;
+  if (r.err != Error::Ok) {
+    in.final_error = path + ": " + std::string(error_name(r.err));
+    return in;
+  }
+  auto state = parse_resource(r.data);
+  if (!state)
+    in.final_error = path + " holds \"" + r.data + "\"";
+  else
+    in.final_value = state->value;
+  return in;
+}
+
 }  // namespace
 
 bool RunResult::ok() const {
@@ -70,6 +130,10 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   RunResult result;
   const AlgorithmInfo* algo = find_algorithm(sc.algorithm);
   if (!algo) throw ScenarioError{"algorithm: unknown algorithm \"" + sc.algorithm + "\""};
+  const std::optional<FencingSource> fencing = parse_fencing_source(sc.fencing);
+  if (!fencing)
+    throw ScenarioError{"fencing: unknown token source \"" + sc.fencing +
+                        "\" (known: czxid, sequence, none)"};
 
   World world(sc.seed, options.keep_trace);
   if (world.tracing())
@@ -96,6 +160,18 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     cfg.acquire_timeout = sc.workload.acquire_timeout;
     cfg.session_timeout = sc.session_timeout;
     cfg.stores.assign(static_cast<size_t>(algo->stores), &store);
+    cfg.resource.enabled = sc.resource.enabled;
+    cfg.resource.fenced = sc.resource.fenced;
+    cfg.resource.separate_store = sc.resource.separate_store;
+    // The simulator has one server: a "separate" resource is a second session on it,
+    // asking for the longest timeout the server grants (20 ticks), as a storage
+    // service's connection would outlive the lock's session. So a pause that expires the
+    // lock's session leaves the resource's alive, and the stale holder's write arrives;
+    // session faults aimed at the client (expire_session) and process-wide ones (a crash,
+    // a partition, a server stall) still reach it.
+    cfg.resource_store = &store;
+    cfg.resource_session_timeout = 20 * sc.server.tick_time;
+    cfg.fencing = *fencing;
     return cfg;
   };
   for (int i = 0; i < sc.clients; ++i) {
@@ -138,7 +214,18 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     if (e.kind == EventKind::Released) ++result.stats.releases;
   }
 
+  // Every checker that applies, in a fixed order.
   result.verdicts.push_back(check_mutual_exclusion(result.history));
+  if (sc.resource.enabled) {
+    LostUpdateInput final_value = final_resource(server.tree(), sc.lock_path);
+    result.resource_value = final_value.final_value;
+    result.verdicts.push_back(check_fencing(result.history));
+    result.verdicts.push_back(check_lost_update(result.history, final_value));
+  }
+  const bool any_token = std::any_of(
+      result.history.events().begin(), result.history.events().end(),
+      [](const HistoryEvent& e) { return e.kind == EventKind::Acquired && e.token.has_value(); });
+  if (any_token) result.verdicts.push_back(check_token_sanity(result.history));
   if (!has_faults(sc)) {
     LivenessInput in;
     in.clients = sc.clients;
@@ -147,6 +234,11 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     in.leftover_nodes = result.leftover;
     in.end = world.now();
     result.verdicts.push_back(check_liveness(result.history, in));
+  } else {
+    QuietLivenessInput in = quiet_liveness_input(sc);
+    in.leftover_nodes = result.leftover;
+    in.end = world.now();
+    result.verdicts.push_back(check_liveness_after_quiet(result.history, in));
   }
   if (world.tracing()) {
     for (const auto& v : result.verdicts)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,8 @@ struct RunResult {
   RunStats stats;
   bool all_clients_done = false;       // every client finished its cycles
   std::vector<std::string> leftover;   // znodes under the lock path after all sessions closed
+  // The resource's counter at the end (scenarios with a resource whose node exists).
+  std::optional<int64_t> resource_value;
   std::vector<Verdict> verdicts;       // every checker that applies to this scenario
   bool ok() const;                     // every verdict passed
 };

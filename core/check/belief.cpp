@@ -69,8 +69,11 @@ std::vector<BeliefInterval> belief_intervals(const History& h, std::optional<Tim
   return out;
 }
 
+Time effective_end(const BeliefInterval& b) { return b.open ? Time::max() : b.end; }
+
 bool overlap(const BeliefInterval& a, const BeliefInterval& b) {
-  return a.client != b.client && std::max(a.start, b.start) < std::min(a.end, b.end);
+  return a.client != b.client &&
+         std::max(a.start, b.start) < std::min(effective_end(a), effective_end(b));
 }
 
 std::string format_instant(Time t) {

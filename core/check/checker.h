@@ -31,7 +31,8 @@ struct BeliefInterval {
   Time start{0};
   Time end{0};
   // Nothing ended it: the client still believed when the history ends, and `end` is
-  // that moment.
+  // that moment. For overlaps it extends without bound: two clients that both still
+  // believe at the end overlap even if one acquired at the history's very last instant.
   bool open = false;
   std::optional<EventKind> ended_by;
   size_t acquired_event = 0;          // index into History::events()
@@ -48,8 +49,11 @@ Time history_end(const History& h);
 std::vector<BeliefInterval> belief_intervals(const History& h,
                                              std::optional<Time> end = std::nullopt);
 
-// Two belief intervals of different clients overlap when max(start) < min(end): sharing
-// a single instant is a hand-over, not an overlap.
+// Where a belief certainly ends, for overlaps: `end`, or never for an open one.
+Time effective_end(const BeliefInterval& b);
+
+// Two belief intervals of different clients overlap when max(start) < min(end) (with
+// effective ends): sharing a single instant is a hand-over, not an overlap.
 bool overlap(const BeliefInterval& a, const BeliefInterval& b);
 
 // "mutual-exclusion": no two clients' belief intervals overlap.
@@ -69,6 +73,64 @@ struct LivenessInput {
 // so the verdict is ok with the summary "not applicable: faults injected"; callers may
 // equally leave it out. (Liveness after a nemesis' quiet phase is a separate checker.)
 Verdict check_liveness(const History& h, const LivenessInput& in);
+
+// "fencing", for runs with a resource: the tokens of accepted resource writes never
+// decrease in the store's order, and no write of an older holder is accepted after a
+// newer holder's. The store's order is the writes' zxids (the "zxid=N" an accepted
+// write records; exact in both worlds, unlike reply times, which a paused client can
+// receive long after the write applied); if some accepted write lacks one, true-time
+// order (lo) is used for all. Writes carrying tokens are compared by token. A write
+// without one (an algorithm without a token, fencing "none") is compared by grant: its
+// holder's Acquired event against those of the writes before it, in true-time order.
+Verdict check_fencing(const History& h);
+
+struct LostUpdateInput {
+  // The counter read from the store at the end of the run; nullopt if the resource
+  // node does not exist (nobody ever read it: counted as 0).
+  std::optional<int64_t> final_value;
+  // Set when the node exists but could not be read or parsed: the check cannot be made.
+  std::string final_error;
+};
+
+// "lost-update", for runs with a resource: the final counter equals the number of
+// accepted increments (each accepted ResourceWrite is one). A write whose outcome is
+// unknown may or may not have counted, so the final value must lie in [accepted,
+// accepted + unknown]. Unknown: a write whose reply was lost, and a read not followed by
+// its write, lost signal or release before the client crashed or the history ended (the
+// write may have been on its way). Below: increments were lost (the details name the
+// accepted writes that wrote the same value: they read the same counter). Above:
+// increments appeared that no accepted write explains.
+Verdict check_lost_update(const History& h, const LostUpdateInput& in);
+
+// "token-sanity", for runs where some grant carries a token: distinct grants have
+// distinct tokens, and tokens grow in grant order. A grant happened somewhere between its
+// AcquireStart and its Acquired; a grant with a lower token is a violation only when
+// that whole span comes after a grant with a higher token (so a client paused between
+// the server's grant and its own Acquired event is not blamed). Grants without a token
+// are skipped.
+Verdict check_token_sanity(const History& h);
+
+struct QuietLivenessInput {
+  int clients = 0;                          // clients 0 .. clients-1 ran the workload
+  Time quiet_from{0};                       // no fault is active from here on
+  Duration settle{0};                       // grace after quiet_from before waits are timed
+  Duration wait_bound{0};                   // the longest one acquire may wait once settled
+  std::vector<std::string> leftover_nodes;  // lock nodes left after every session closed
+  Time end{0};                              // true time at the end of the run
+};
+
+// "liveness-after-quiet", for runs with faults: once the faults have stopped and the
+// system has had `settle` to recover (settled = quiet_from + settle),
+//   - every acquire waiting at `settled` or started later is granted within wait_bound
+//     (counted from max(its start, settled));
+//   - no acquire fails after `settled`;
+//   - no client is stuck: unfinished at the end with nothing recorded in the last
+//     wait_bound (a client still making progress when the run's duration ran out is
+//     mentioned in the summary, not blamed);
+//   - once every client finished, no lock node is left.
+// Clients that crashed for good (no restart) are exempt. If the run ended before
+// `settled` with clients still at work, nothing can be said yet: ok, "not applicable".
+Verdict check_liveness_after_quiet(const History& h, const QuietLivenessInput& in);
 
 // True time as seconds with 6 decimals ("1.002100s"), the checkers' unit in details.
 std::string format_instant(Time t);

@@ -29,7 +29,8 @@ Verdict check_mutual_exclusion(const History& h) {
   std::string first;
   // Sorted by start, so only the intervals starting before one ends can overlap it.
   for (size_t i = 0; i < beliefs.size(); ++i) {
-    for (size_t j = i + 1; j < beliefs.size() && beliefs[j].start < beliefs[i].end; ++j) {
+    for (size_t j = i + 1; j < beliefs.size() && beliefs[j].start < effective_end(beliefs[i]);
+         ++j) {
       const auto& a = beliefs[i];
       const auto& b = beliefs[j];
       if (!overlap(a, b)) continue;
@@ -37,8 +38,10 @@ Verdict check_mutual_exclusion(const History& h) {
       offending.insert(i);
       offending.insert(j);
       const Time from = std::max(a.start, b.start);
-      const Time to = std::min(a.end, b.end);
-      const std::string during = "[" + format_instant(from) + ", " + format_instant(to) + "]";
+      const Time to = std::min(effective_end(a), effective_end(b));
+      const std::string during = to == Time::max()
+                                     ? "[" + format_instant(from) + ", the end of the history]"
+                                     : "[" + format_instant(from) + ", " + format_instant(to) + "]";
       if (first.empty())
         first = "client " + std::to_string(a.client) + " and client " + std::to_string(b.client) +
                 " both held during " + during;

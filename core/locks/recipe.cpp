@@ -169,6 +169,9 @@ class RecipeLock final : public Lock {
     AcquireResult r;
     r.acquired = true;
     r.lease.token = token;
+    r.lease.node_czxid = token;
+    if (auto seq = sequence_number(base_name(own_)); seq && *seq >= 0)
+      r.lease.node_sequence = static_cast<uint64_t>(*seq);
     r.lease.lost = lost->future();
     watch_->held = lost;
     // Trouble that came before the watch task (or between its events) still counts.

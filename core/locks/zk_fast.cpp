@@ -28,6 +28,7 @@ class ZkFastLock final : public Lock {
           co_await session_->create(join_path(dir_, kPrefix), "", CreateMode::EphemeralSequential);
       if (created.err == Error::Ok) {
         own_ = created.path;
+        own_czxid_ = created.stat.czxid;
         n = sequence_number(created.path).value_or(0);
         break;
       }
@@ -51,6 +52,9 @@ class ZkFastLock final : public Lock {
       if (!queue.empty() && queue.front().name == base_name(own_)) {
         AcquireResult r;
         r.acquired = true;
+        // No token of its own; the node's identity is offered for `--fencing`.
+        r.lease.node_czxid = static_cast<uint64_t>(own_czxid_);
+        if (n >= 0) r.lease.node_sequence = static_cast<uint64_t>(n);
         co_return r;
       }
 
@@ -113,6 +117,7 @@ class ZkFastLock final : public Lock {
   std::string dir_;
   bool true_predecessor_;
   std::string own_;  // our request node while queued or holding
+  int64_t own_czxid_ = 0;
 };
 
 }  // namespace

@@ -19,6 +19,9 @@ class ZkSlowLock final : public Lock {
       if (created.err == Error::Ok) {
         AcquireResult r;
         r.acquired = true;
+        // No token of its own; the node's czxid is offered for `--fencing czxid`. The
+        // node is not sequential, so there is no sequence number.
+        r.lease.node_czxid = static_cast<uint64_t>(created.stat.czxid);
         co_return r;
       }
       if (created.err == Error::NoNode) {
