@@ -1,0 +1,335 @@
+#!/usr/bin/python3
+"""Plots and tabulates the JSON that scripts/bench writes (bench/herd, bench/live_limit
+and the peers in bench/peers/).
+
+usage: scripts/plot_bench.py RESULTS_DIR PNG_DIR [--table FILE]
+
+Reads every *.json under RESULTS_DIR (Google Benchmark's --benchmark_out files and the
+peers' files of the same shape). Benchmark names say what each entry is:
+  sim/ALGO/N:n               simulator counters (bench/herd)
+  live/IMPL/N:n              a live run: ours (recipe, zk-fast-pred, zk-slow) or a peer
+                             (curator, kazoo)
+  limit/sessions:S/window:W  the server's pipelined create+delete ceiling (bench/live_limit)
+Entries repeated across rounds are reduced to the median of each counter. Writes
+herd_notifications.png, handoffs.png, latency.png and sim_cost.png into PNG_DIR and
+prints a Markdown summary (also to --table FILE).
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import statistics
+import sys
+
+PROG = "plot_bench.py"
+
+OURS = ["recipe", "zk-fast-pred", "zk-slow"]
+PEERS = ["curator", "kazoo"]
+SIM_ALGOS = ["zk-slow", "zk-fast", "zk-fast-pred", "recipe"]
+LABEL = {
+    "recipe": "lockstep recipe",
+    "zk-fast-pred": "lockstep zk-fast-pred",
+    "zk-fast": "lockstep zk-fast",
+    "zk-slow": "lockstep zk-slow",
+    "curator": "Curator InterProcessMutex",
+    "kazoo": "kazoo Lock",
+}
+STYLE = {
+    "recipe": dict(color="tab:blue", marker="o"),
+    "zk-fast-pred": dict(color="tab:green", marker="s"),
+    "zk-fast": dict(color="tab:olive", marker="x"),
+    "zk-slow": dict(color="tab:red", marker="^"),
+    "curator": dict(color="tab:purple", marker="D"),
+    "kazoo": dict(color="tab:orange", marker="v"),
+}
+
+
+def fail(msg, code=1):
+    print(f"{PROG}: {msg}", file=sys.stderr)
+    sys.exit(code)
+
+
+def load(results_dir):
+    """{(kind, impl, key): [entry, ...]} where key is N (sim/live) or (S, W) (limit)."""
+    files = sorted(glob.glob(os.path.join(results_dir, "**", "*.json"), recursive=True))
+    if not files:
+        fail(f"no *.json under {results_dir}")
+    groups = {}
+    errors = []
+    for path in files:
+        try:
+            with open(path) as f:
+                doc = json.load(f)
+        except (OSError, ValueError) as e:
+            fail(f"{path}: not readable JSON ({e})")
+        for b in doc.get("benchmarks", []) if isinstance(doc, dict) else []:
+            name = b.get("run_name") or b.get("name", "")
+            if b.get("error_occurred"):
+                errors.append(f"{name}: {b.get('error_message', 'error')}")
+                continue
+            m = re.match(r"^(sim|live)/([^/]+)/N:(\d+)", name)
+            if m:
+                groups.setdefault((m.group(1), m.group(2), int(m.group(3))), []).append(b)
+                continue
+            m = re.match(r"^limit/sessions:(\d+)/window:(\d+)", name)
+            if m:
+                groups.setdefault(("limit", "server", (int(m.group(1)), int(m.group(2)))), []).append(b)
+    return groups, errors
+
+
+def median_of(entries, counter):
+    vals = [e[counter] for e in entries if isinstance(e.get(counter), (int, float))]
+    return statistics.median(vals) if vals else None
+
+
+def series(groups, kind, impl, counter):
+    """(xs, ys) sorted by N; points without a positive value are left out (log axes)."""
+    pts = sorted((k[2], median_of(v, counter)) for k, v in groups.items() if k[0] == kind and k[1] == impl)
+    pts = [(n, y) for n, y in pts if y is not None and y > 0]
+    return [n for n, _ in pts], [y for _, y in pts]
+
+
+def n_axis(ax):
+    """Log2 x axis of contender counts, ticks labelled as plain numbers."""
+    from matplotlib.ticker import FuncFormatter
+
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_xlabel("contenders N")
+
+
+def server_limit(groups):
+    best = None
+    for k, v in groups.items():
+        if k[0] == "limit":
+            y = median_of(v, "pairs_per_s")
+            if y is not None and (best is None or y > best[0]):
+                best = (y, k[2])
+    return best  # (pairs/s, (sessions, window)) or None
+
+
+def plot_all(groups, png_dir):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    os.makedirs(png_dir, exist_ok=True)
+    written = []
+
+    def finish(fig, ax, name, title):
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+        fig.tight_layout()
+        path = os.path.join(png_dir, name)
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        written.append(path)
+
+    # 1. Notifications per release vs N (simulator exact, live counted), log-log.
+    fig, ax = plt.subplots(figsize=(9.5, 4.5))
+    for algo in SIM_ALGOS:
+        xs, ys = series(groups, "sim", algo, "notifications_per_release")
+        if xs:
+            ax.plot(xs, ys, label=f"{LABEL[algo]} (simulator)", **STYLE[algo])
+    for algo in OURS:
+        xs, ys = series(groups, "live", algo, "notifications_per_release")
+        if xs:
+            ax.plot(xs, ys, linestyle="--", alpha=0.6, label=f"{LABEL[algo]} (live ZooKeeper)", **STYLE[algo])
+    n_axis(ax)
+    ax.set_yscale("log")
+    xs = sorted({k[2] for k in groups if k[0] in ("sim", "live") and k[2] > 1})
+    if xs:
+        ax.plot(xs, [n - 1 for n in xs], color="grey", linestyle=":", label="N - 1 (every other contender)")
+    ax.set_ylabel("watch notifications per release")
+    finish(fig, ax, "herd_notifications.png", "Herd effect: notifications per release")
+
+    # 2. Handoffs per second vs N, with the server's ceiling.
+    fig, ax = plt.subplots(figsize=(9.5, 4.5))
+    for impl in OURS + PEERS:
+        xs, ys = series(groups, "live", impl, "handoffs_per_s")
+        if xs:
+            ax.plot(xs, ys, label=LABEL[impl], **STYLE[impl])
+    limit = server_limit(groups)
+    if limit:
+        ax.axhline(limit[0], color="black", linestyle=":",
+                   label=f"server limit: {limit[0]:.0f} create+delete pairs/s")
+    hold = hold_ms(groups)
+    if hold:
+        ax.axhline(1000.0 / hold, color="grey", linestyle="-.", alpha=0.6,
+                   label=f"1 / hold: {1000.0 / hold:.0f}/s (hold {hold:g} ms)")
+    n_axis(ax)
+    ax.set_yscale("log")
+    ax.set_ylabel("lock handoffs per second")
+    finish(fig, ax, "handoffs.png", f"Live ZooKeeper: lock handoffs per second{hold_note(groups)}")
+
+    # 3. Handoff latency p50 (solid) and p99 (dashed) vs N.
+    fig, ax = plt.subplots(figsize=(9.5, 4.5))
+    for impl in OURS + PEERS:
+        xs, ys = series(groups, "live", impl, "p50_ms")
+        if xs:
+            ax.plot(xs, ys, label=f"{LABEL[impl]} p50", **STYLE[impl])
+        xs, ys = series(groups, "live", impl, "p99_ms")
+        if xs:
+            ax.plot(xs, ys, linestyle="--", alpha=0.7, label=f"{LABEL[impl]} p99", **STYLE[impl])
+    n_axis(ax)
+    ax.set_yscale("log")
+    ax.set_ylabel("handoff latency (ms): release start -> next holder acquired")
+    finish(fig, ax, "latency.png", f"Live ZooKeeper: handoff latency p50 / p99{hold_note(groups)}")
+
+    # 4. Simulator: server requests per release and virtual handoff latency.
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for algo in SIM_ALGOS:
+        xs, ys = series(groups, "sim", algo, "requests_per_release")
+        if xs:
+            axes[0].plot(xs, ys, label=LABEL[algo], **STYLE[algo])
+        xs, ys = series(groups, "sim", algo, "mean_ms")
+        if xs:
+            axes[1].plot(xs, ys, label=LABEL[algo], **STYLE[algo])
+    for ax, ylabel, title in (
+        (axes[0], "server requests per release", "Simulator: requests per release"),
+        (axes[1], "mean virtual handoff latency (ms)", "Simulator: handoff latency (server: no service time)"),
+    ):
+        n_axis(ax)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0].set_yscale("log")
+    fig.tight_layout()
+    path = os.path.join(png_dir, "sim_cost.png")
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    written.append(path)
+    return written
+
+
+def hold_ms(groups):
+    for k, v in groups.items():
+        if k[0] == "live":
+            h = median_of(v, "hold_ms")
+            if h is not None:
+                return h
+    return None
+
+
+def hold_note(groups):
+    hold = hold_ms(groups)
+    return f" (hold {hold:g} ms)" if hold is not None else ""
+
+
+def fmt(x, digits=0):
+    if x is None:
+        return "-"
+    return f"{x:,.{digits}f}"
+
+
+def table(groups):
+    lines = []
+    ns = sorted({k[2] for k in groups if k[0] == "live"})
+    limit = server_limit(groups)
+    lim = limit[0] if limit else None
+    rounds = max((len(v) for k, v in groups.items() if k[0] == "live"), default=0)
+    if ns:
+        hold = hold_ms(groups)
+        lines.append(f"Live ZooKeeper, handoffs per second (median of {rounds} round(s); hold "
+                     f"{fmt(hold, 1)} ms, no think time; server limit {fmt(lim)} create+delete pairs/s)")
+        lines.append("")
+        lines.append("| N | recipe | zk-fast-pred | zk-slow | Curator | kazoo | recipe / best peer | recipe / limit |")
+        lines.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for n in ns:
+            v = {i: median_of(groups.get(("live", i, n), []), "handoffs_per_s") for i in OURS + PEERS}
+            peers = [v[p] for p in PEERS if v[p]]
+            best = max(peers) if peers else None
+            r = v["recipe"]
+            ratio = f"{r / best:.2f}x" if r and best else "-"
+            frac = f"{100 * r / lim:.1f}%" if r and lim else "-"
+            lines.append(f"| {n} | {fmt(r)} | {fmt(v['zk-fast-pred'])} | {fmt(v['zk-slow'])} | "
+                         f"{fmt(v['curator'])} | {fmt(v['kazoo'])} | {ratio} | {frac} |")
+        lines.append("")
+        lines.append("Live handoff latency p50 / p99 in ms")
+        lines.append("")
+        lines.append("| N | recipe | zk-fast-pred | zk-slow | Curator | kazoo |")
+        lines.append("|---:|---:|---:|---:|---:|---:|")
+        for n in ns:
+            cells = []
+            for i in OURS + PEERS:
+                e = groups.get(("live", i, n), [])
+                p50, p99 = median_of(e, "p50_ms"), median_of(e, "p99_ms")
+                cells.append(f"{fmt(p50, 2)} / {fmt(p99, 2)}" if p50 is not None else "-")
+            lines.append(f"| {n} | " + " | ".join(cells) + " |")
+        fast = median_of(groups.get(("live", "zk-fast-pred", 64), []), "handoffs_per_s")
+        slow = median_of(groups.get(("live", "zk-slow", 64), []), "handoffs_per_s")
+        if fast and slow:
+            lines.append("")
+            lines.append(f"zk-fast-pred vs zk-slow at N=64 (live): {fast:,.0f} vs {slow:,.0f} handoffs/s = "
+                         f"{fast / slow:.2f}x")
+    sim_ns = sorted({k[2] for k in groups if k[0] == "sim"})
+    if sim_ns:
+        lines.append("")
+        lines.append("Simulator (exact): watch notifications per release / server requests per release / "
+                     "mean virtual handoff ms")
+        lines.append("")
+        lines.append("| N | " + " | ".join(SIM_ALGOS) + " |")
+        lines.append("|---:|" + "---:|" * len(SIM_ALGOS))
+        for n in sim_ns:
+            cells = []
+            for a in SIM_ALGOS:
+                e = groups.get(("sim", a, n), [])
+                if not e:
+                    cells.append("-")
+                    continue
+                cells.append(f"{fmt(median_of(e, 'notifications_per_release'), 2)} / "
+                             f"{fmt(median_of(e, 'requests_per_release'), 1)} / "
+                             f"{fmt(median_of(e, 'mean_ms'), 2)}")
+            lines.append(f"| {n} | " + " | ".join(cells) + " |")
+    if limit:
+        lines.append("")
+        lines.append("Server limit (bench/live_limit, pipelined create+delete):")
+        lines.append("")
+        lines.append("| sessions | lanes per session | pairs/s | requests/s |")
+        lines.append("|---:|---:|---:|---:|")
+        for k in sorted(k for k in groups if k[0] == "limit"):
+            e = groups[k]
+            lines.append(f"| {k[2][0]} | {k[2][1]} | {fmt(median_of(e, 'pairs_per_s'))} | "
+                         f"{fmt(median_of(e, 'ops_per_s'))} |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(
+        prog=PROG,
+        description="Plot and tabulate lockstep benchmark JSON (bench/herd, bench/live_limit, bench/peers).",
+    )
+    ap.add_argument("results_dir", help="directory holding the JSON files (searched recursively)")
+    ap.add_argument("png_dir", help="directory to write the PNG plots into (created)")
+    ap.add_argument("--table", metavar="FILE", help="also write the Markdown summary to FILE")
+    args = ap.parse_args()
+    if not os.path.isdir(args.results_dir):
+        fail(f"results dir {args.results_dir} does not exist", 2)
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        fail("matplotlib not found (apt-get install -y python3-matplotlib; run with /usr/bin/python3)")
+    groups, errors = load(args.results_dir)
+    for e in errors:
+        print(f"{PROG}: skipped failed benchmark {e}", file=sys.stderr)
+    try:
+        written = plot_all(groups, args.png_dir)
+    except OSError as e:
+        fail(f"cannot write plots into {args.png_dir}: {e}")
+    text = table(groups)
+    if args.table:
+        try:
+            with open(args.table, "w") as f:
+                f.write(text)
+        except OSError as e:
+            fail(f"cannot write --table {args.table}: {e}")
+    sys.stdout.write(text)
+    print(f"\nplots: {', '.join(written)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
