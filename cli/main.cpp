@@ -18,6 +18,9 @@ against what really happened.
 
 commands:
   run SCENARIO.json     one simulated run: verdict per checker, summary, trace
+  check --algo A        search generated scenarios for a violation, shrink it, replay it
+  check --all           the safety matrix: every algorithm x fault class x checker
+  live --store STORE    the workload on a live ZooKeeper (or local:), real faults, same checkers
   algorithms            the catalogue of lock algorithms
 
 Every command has --help. Exit status: 0 passed, 1 a checker found a violation, 2 bad input.
@@ -36,6 +39,9 @@ int main(int argc, char** argv) {
   try {
     if (command == "run") return lockstep::cli::run_command(rest);
     if (command == "algorithms") return lockstep::cli::algorithms_command(rest);
+    if (command == "check") return lockstep::cli::check_command(rest);
+    if (command == "live") return lockstep::cli::live_command(rest);
+    if (command == "live-client") return lockstep::cli::live_client_command(rest);
     std::cerr << "lockstep: unknown command \"" << command << "\" (see lockstep --help)\n";
     return 2;
   } catch (const lockstep::cli::UsageError& e) {

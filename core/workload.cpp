@@ -157,6 +157,7 @@ Task<void> run_client(Env& env, Recorder& recorder, WorkloadConfig config) {
       ctx.env = &env;
       ctx.path = config.lock_path;
       ctx.options = config.options;
+      ctx.shared = config.shared;
       for (size_t i = 0; i < config.stores.size(); ++i) {
         auto session =
             co_await open_session(env, *config.stores[i], config.session_timeout, recorder);

@@ -13,6 +13,7 @@
 #include "core/env.h"
 #include "core/history.h"
 #include "core/lock.h"
+#include "core/shared_registry.h"
 #include "core/store.h"
 #include "core/task.h"
 
@@ -51,6 +52,8 @@ struct WorkloadConfig {
   Duration session_timeout = std::chrono::seconds(4);
   // One per session the algorithm needs; most algorithms use one store.
   std::vector<Store*> stores;
+  // Shared by every client of the run (the `local` service's table); may be null.
+  SharedRegistry* shared = nullptr;
   ResourceConfig resource;
   // The store of a separate resource; null means stores[0] (a second session there).
   Store* resource_store = nullptr;

@@ -140,12 +140,29 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     world.trace("\"src\":\"world\",\"ev\":\"start\",\"algorithm\":" + json_quote(sc.algorithm) +
                 ",\"seed\":" + std::to_string(sc.seed) + ",\"clients\":" +
                 std::to_string(sc.clients));
-  Process server_process(world, -1, "server", world.rng().fork_seed());
+  // One independent server per store the algorithm opens (Redlock's N), each a process
+  // with its own clock; store 0 also holds a separate resource.
+  const int store_count = static_cast<int>(sc.options.integer("stores", algo->stores));
+  if (store_count < 1 || store_count > 64)
+    throw ScenarioError{"options.stores: must be between 1 and 64, got " +
+                        std::to_string(store_count)};
   Network network(world, sc.network);
-  ZkServer server(world, network, server_process, sc.server, "server");
-  server.start();
   ClientStats client_stats;
-  SimStore store(network, server, &client_stats);
+  std::vector<std::unique_ptr<Process>> server_processes;
+  std::vector<std::unique_ptr<ZkServer>> servers;
+  std::vector<std::unique_ptr<SimStore>> stores;
+  for (int k = 0; k < store_count; ++k) {
+    std::string name = store_count == 1 ? "server" : "store " + std::to_string(k);
+    server_processes.push_back(
+        std::make_unique<Process>(world, -1, name, world.rng().fork_seed()));
+    servers.push_back(
+        std::make_unique<ZkServer>(world, network, *server_processes.back(), sc.server, name));
+    servers.back()->start();
+    stores.push_back(std::make_unique<SimStore>(network, *servers.back(), &client_stats));
+  }
+  ZkServer& server = *servers[0];
+  SimStore& store = *stores[0];
+  SharedRegistry shared;
 
   SimRecorder recorder(world, result.history, sc.clients);
   std::vector<std::unique_ptr<Process>> clients;
@@ -159,7 +176,8 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     cfg.think = sc.workload.think;
     cfg.acquire_timeout = sc.workload.acquire_timeout;
     cfg.session_timeout = sc.session_timeout;
-    cfg.stores.assign(static_cast<size_t>(algo->stores), &store);
+    for (auto& st : stores) cfg.stores.push_back(st.get());
+    cfg.shared = &shared;
     cfg.resource.enabled = sc.resource.enabled;
     cfg.resource.fenced = sc.resource.fenced;
     cfg.resource.separate_store = sc.resource.separate_store;
@@ -184,6 +202,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   wiring.world = &world;
   wiring.network = &network;
   wiring.server = &server;
+  for (auto& sv : servers) wiring.servers.push_back(sv.get());
   for (auto& c : clients) wiring.clients.push_back(c.get());
   wiring.history = &result.history;
   wiring.recorder = &recorder;
@@ -204,8 +223,10 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
 
   result.all_clients_done = true;
   for (int i = 0; i < sc.clients; ++i) result.all_clients_done &= recorder.finished(i);
-  result.leftover = leftover_nodes(server.tree(), sc.lock_path);
-  result.stats.store_requests = server.stats().requests;
+  for (size_t k = 0; k < servers.size(); ++k)
+    for (auto& p : leftover_nodes(servers[k]->tree(), sc.lock_path))
+      result.leftover.push_back(servers.size() == 1 ? p : "store " + std::to_string(k) + ":" + p);
+  for (auto& sv : servers) result.stats.store_requests += sv->stats().requests;
   result.stats.watch_notifications = client_stats.notifications;
   result.stats.events = static_cast<int64_t>(world.events_run());
   result.stats.virtual_time = world.now();

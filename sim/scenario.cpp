@@ -553,7 +553,8 @@ ordered_json fault_json(const Fault& f) {
       j[k] = ordered_json{{"swing", format_duration(f.clock.strobe->swing)},
                           {"period", format_duration(f.clock.strobe->period)},
                           {"for", format_duration(f.clock.strobe->length)}};
-    else if (key == "store")
+    else if (key == "store" &&
+             (f.kind != "clock" || (f.target && f.target->kind == Target::Kind::Server)))
       j[k] = f.store;
     else if (key == "persist")
       j[k] = f.persist;

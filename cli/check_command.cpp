@@ -1,0 +1,748 @@
+// `lockstep check`: the property search. Generates scenarios for one algorithm (or, with
+// --all, for every algorithm under every fault class), runs them in the simulator on
+// several cores, shrinks a failing one to a minimal counterexample, writes it as a
+// scenario file with its trace, checks that the file replays to the same verdict, and
+// explains it.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <climits>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/parallel.h"
+#include "core/lock.h"
+#include "sim/run.h"
+#include "sim/scenario.h"
+#include "sim/search/matrix.h"
+#include "sim/search/search.h"
+
+namespace lockstep::cli {
+
+namespace {
+
+namespace search = sim::search;
+using Clock = std::chrono::steady_clock;
+
+const char* kCheckHelp =
+    R"(usage: lockstep check --algo A [--faults LIST|all|none] [--runs N] [--seed S]
+                      [--jobs J] [--shard K/N] [--out DIR] [--resource fenced|unfenced|none]
+                      [--fencing czxid|sequence|none] [--checkers LIST] [--max-shrink N]
+       lockstep check --all [--algo LIST] [--runs N] [--seed S] [--jobs J] [--out DIR]
+                      [--checkers LIST]
+
+Searches for schedules that break a lock: generates scenarios (2-8 clients, 1-8 cycles,
+holds of 1ms-3s, session timeouts of 1-4s, network latency, and up to 4 faults sized
+around the session timeout), runs each in the simulator and checks every verdict. The
+first failing scenario is shrunk to a minimal counterexample (fewer faults, clients,
+cycles, shorter times) that still fails the same checker, written to DIR as a scenario
+file with its trace, replayed from the file to confirm the verdict, and explained.
+
+  --algo A            the algorithm (lockstep algorithms lists them)
+  --faults LIST       fault kinds to draw from, comma-separated: pause, crash, clock,
+                      partition, drop_reply (or lost-reply), latency, loss, duplicate,
+                      server_stall, expire_session, store_crash; "all" (default) or "none"
+  --runs N            scenarios to generate (default 1000; --all: 2000 per algorithm and
+                      fault class)
+  --seed S            base seed (default 1): case i is generated from splitmix64(S + i)
+  --jobs J            worlds run on J threads (default: the number of cores); the result
+                      is the same for any J
+  --shard K/N         run only the cases i with i % N == K (0 <= K < N): N machines with
+                      K = 0..N-1 together run exactly the unsharded search
+  --out DIR           where counterexamples go (default lockstep-out)
+  --resource R        a resource in every critical section: fenced, unfenced or none
+                      (default: fenced if the algorithm has a fencing token, else unfenced)
+  --fencing F         where the resource's token comes from: czxid, sequence or none
+                      (default: the algorithm's own)
+  --checkers LIST     only these checkers count as failures (default: every checker)
+  --max-shrink N      simulated runs a shrink may spend (default 400)
+  --all               the safety matrix: every algorithm (or those of --algo LIST) x
+                      fault class (none, pause, clock, partition, lost-reply, crash, all)
+                      x checker, printed and written as DIR/matrix.json and DIR/matrix.md
+  --help              this text
+
+A search that runs longer than 2 s shows a progress line on stderr. Exit status: 0 every
+run held, 1 a checker was violated (the counterexample is in DIR), 2 bad input.
+)";
+
+constexpr uint64_t kDefaultRuns = 1000;
+// The matrix's default budget. Measured (docs/check.md): about 0.6 ms of CPU per run on
+// average plus about 0.25 s per shrink, so 9 algorithms x 7 fault classes x 2000 runs and
+// their shrinks come to roughly a minute with --jobs 2.
+constexpr uint64_t kDefaultMatrixRuns = 2000;
+constexpr int kDefaultShrinkRuns = 400;
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : text + ",") {
+    if (c == ',') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else if (c != ' ') {
+      cur += c;
+    }
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& v, const std::string& sep = ", ") {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
+  return out;
+}
+
+search::Shard parse_shard(const std::string& text) {
+  auto slash = text.find('/');
+  auto number = [&](const std::string& s) -> std::optional<uint64_t> {
+    if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos)
+      return std::nullopt;
+    return std::stoull(s);
+  };
+  std::optional<uint64_t> k, n;
+  if (slash != std::string::npos) {
+    k = number(text.substr(0, slash));
+    n = number(text.substr(slash + 1));
+  }
+  if (!k || !n || *n == 0 || *k >= *n)
+    throw UsageError{"--shard: \"" + text + "\" is not K/N with 0 <= K < N (e.g. 0/4)"};
+  return search::Shard{*k, *n};
+}
+
+// The fault kinds of --faults for an algorithm, each checked.
+std::vector<std::string> parse_faults(const std::string& text, const std::string& algorithm) {
+  if (text == "none") return {};
+  std::vector<std::string> out;
+  for (const auto& name : split_list(text)) {
+    std::vector<std::string> kinds;
+    try {
+      kinds = search::fault_class_kinds(name, algorithm);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError{std::string("--faults: ") + e.what()};
+    }
+    if (name == "store_crash" && kinds.size() == 1) {
+      const auto supported = search::supported_fault_kinds(algorithm);
+      if (std::find(supported.begin(), supported.end(), "store_crash") == supported.end())
+        throw UsageError{"--faults: store_crash needs an algorithm on several stores (" +
+                         algorithm + " uses one)"};
+    }
+    for (auto& k : kinds)
+      if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
+  }
+  if (out.empty() && text != "none")
+    throw UsageError{"--faults: empty list (use \"none\" for no faults)"};
+  return out;
+}
+
+int parse_jobs(const Args& args) {
+  auto v = args.unsigned_value("--jobs");
+  if (!v) return default_jobs();
+  if (*v == 0 || *v > 1024) throw UsageError{"--jobs: must be 1..1024, got " + std::to_string(*v)};
+  return static_cast<int>(*v);
+}
+
+// The progress line: runs done, runs/s, violations, time left. Silent for the first 2 s
+// (short searches print nothing); on a terminal it rewrites one line, elsewhere (a log
+// file, CI) it prints a line every 5 s.
+class Progress {
+ public:
+  // `unit`: what is counted ("runs"); `violations`: whether the line reports them.
+  Progress(std::string what, uint64_t total, std::string unit = "runs", bool violations = true)
+      : what_(std::move(what)),
+        unit_(std::move(unit)),
+        total_(total),
+        with_violations_(violations),
+        start_(Clock::now()),
+        tty_(isatty(2) != 0) {}
+  ~Progress() { finish(); }
+
+  void update(uint64_t done, uint64_t violations) {
+    const auto now = Clock::now();
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    if (elapsed < 2.0) return;
+    const double since = std::chrono::duration<double>(now - last_).count();
+    if (shown_ && since < (tty_ ? 0.25 : 5.0)) return;
+    last_ = now;
+    const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
+    char line[256];
+    std::snprintf(line, sizeof line, "%s: %llu/%llu %s, %.0f %s/s", what_.c_str(),
+                  static_cast<unsigned long long>(done), static_cast<unsigned long long>(total_),
+                  unit_.c_str(), rate, unit_.c_str());
+    std::string text = line;
+    if (with_violations_) {
+      std::snprintf(line, sizeof line, ", %llu violation%s",
+                    static_cast<unsigned long long>(violations), violations == 1 ? "" : "s");
+      text += line;
+    }
+    if (rate > 0 && done < total_) {
+      const double left = static_cast<double>(total_ - done) / rate;
+      std::snprintf(line, sizeof line, ", about %.0fs left", left + 0.5);
+      text += line;
+    }
+    if (tty_) {
+      const size_t width = std::max(width_, text.size());
+      std::cerr << "\r" << text << std::string(width - text.size(), ' ') << std::flush;
+      width_ = text.size();
+    } else {
+      std::cerr << text << "\n" << std::flush;
+    }
+    shown_ = true;
+  }
+
+  // Ends the line on a terminal, so what follows starts on a fresh one.
+  void finish() {
+    if (shown_ && tty_) std::cerr << "\r" << std::string(width_, ' ') << "\r" << std::flush;
+    shown_ = false;
+  }
+
+ private:
+  std::string what_, unit_;
+  uint64_t total_;
+  bool with_violations_;
+  Clock::time_point start_, last_;
+  bool tty_;
+  bool shown_ = false;
+  size_t width_ = 0;
+};
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::string target_text(const std::optional<sim::Target>& t) {
+  if (!t) return "every client";
+  switch (t->kind) {
+    case sim::Target::Kind::Holder:
+      return "the holder";
+    case sim::Target::Kind::Waiter:
+      return "a waiter";
+    case sim::Target::Kind::Server:
+      return "the server";
+    case sim::Target::Kind::Index:
+      break;
+  }
+  return "client " + std::to_string(t->index);
+}
+
+std::string signed_duration(Duration d) {
+  return d.count() < 0 ? "-" + format_duration(-d) : "+" + format_duration(d);
+}
+
+// One line per scheduled fault, in words.
+std::string describe_fault(const sim::Fault& f) {
+  const std::string who = target_text(f.target);
+  const std::string len = f.length ? format_duration(*f.length) : "0s";
+  if (f.kind == "pause") return "pause " + who + " for " + len;
+  if (f.kind == "crash")
+    return "crash " + who +
+           (f.restart_after ? ", restart after " + format_duration(*f.restart_after) : "");
+  if (f.kind == "clock") {
+    char buf[64];
+    if (f.clock.drift_ppm) {
+      std::snprintf(buf, sizeof buf, "%+.0fppm", *f.clock.drift_ppm);
+      return "clock of " + who + ": drift " + buf;
+    }
+    if (f.clock.jump) return "clock of " + who + ": jump " + signed_duration(*f.clock.jump);
+    if (f.clock.strobe)
+      return "clock of " + who + ": strobe swing " + format_duration(f.clock.strobe->swing) +
+             " every " + format_duration(f.clock.strobe->period) + " for " +
+             format_duration(f.clock.strobe->length);
+    return "clock of " + who;
+  }
+  if (f.kind == "partition") return "partition " + who + " (" + f.direction + ") for " + len;
+  if (f.kind == "drop_reply")
+    return "lose the reply to " + who + "'s next " + (f.op.empty() ? "request" : f.op);
+  if (f.kind == "latency")
+    return "latency " + format_duration(f.latency.min) + ".." + format_duration(f.latency.max) +
+           " on " + who + " for " + len;
+  if (f.kind == "loss" || f.kind == "duplicate") {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f%%", f.probability * 100);
+    return f.kind + " " + buf + " on " + who + " for " + len;
+  }
+  if (f.kind == "server_stall") return "server stall for " + len;
+  if (f.kind == "expire_session") return "expire the session of " + who;
+  if (f.kind == "store_crash")
+    return "crash store " + std::to_string(f.store) + ", restart after " +
+           format_duration(f.restart_after.value_or(Duration(0))) +
+           (f.persist ? "" : ", data lost");
+  return f.kind;
+}
+
+std::string describe_scenario(const sim::Scenario& s) {
+  std::ostringstream o;
+  o << s.algorithm << ", " << s.clients << " clients x " << s.workload.cycles
+    << (s.workload.cycles == 1 ? " cycle" : " cycles") << " (hold "
+    << format_duration(s.workload.hold) << ", think " << format_duration(s.workload.think)
+    << "), session timeout " << format_duration(s.session_timeout) << ", latency "
+    << format_duration(s.network.latency.min) << ".." << format_duration(s.network.latency.max);
+  if (s.resource.enabled) o << ", resource " << (s.resource.fenced ? "fenced" : "unfenced");
+  if (!s.fencing.empty()) o << ", fencing " << s.fencing;
+  o << ", seed " << s.seed;
+  return o.str();
+}
+
+// The clients a verdict names ("client 3" anywhere in its summary or details).
+std::vector<int> clients_named(const Verdict& v) {
+  std::set<int> out;
+  auto scan = [&](const std::string& text) {
+    const std::string word = "client ";
+    for (size_t p = text.find(word); p != std::string::npos; p = text.find(word, p + 1)) {
+      size_t q = p + word.size();
+      int n = 0, digits = 0;
+      while (q < text.size() && std::isdigit(static_cast<unsigned char>(text[q])) && digits < 6) {
+        n = n * 10 + (text[q++] - '0');
+        ++digits;
+      }
+      if (digits > 0) out.insert(n);
+    }
+  };
+  scan(v.summary);
+  for (const auto& d : v.details) scan(d);
+  return {out.begin(), out.end()};
+}
+
+// A counterexample as written to disk and replayed from there.
+struct Written {
+  std::string scenario_path;
+  std::string trace_path;
+  sim::RunResult replay;      // the run of the file as `lockstep run` would do it
+  bool replays_same = false;  // the file fails the same checker with the same verdict
+  std::string mismatch;       // why not
+};
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) throw std::runtime_error("cannot write \"" + path + "\"");
+}
+
+void make_out_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir))
+    throw UsageError{"--out: cannot create directory \"" + dir + "\"" +
+                     (ec ? ": " + ec.message() : std::string())};
+}
+
+// Writes the minimal scenario and, from a run of the written file, its trace; then checks
+// that this replay fails the same checker with the same verdict.
+Written write_counterexample(const search::Counterexample& cx, const std::string& path_base) {
+  Written w;
+  w.scenario_path = path_base + ".json";
+  w.trace_path = path_base + ".trace.jsonl";
+  write_file(w.scenario_path, sim::scenario_to_json(cx.minimal));
+  // Replayed from the file, exactly as `lockstep run FILE` will: a file that does not
+  // load or does not fail the same way is reported, not hidden.
+  sim::Scenario loaded;
+  try {
+    loaded = sim::load_scenario(w.scenario_path);
+  } catch (const sim::ScenarioError& e) {
+    w.mismatch = "the written file does not load: " + e.message;
+    loaded = cx.minimal;  // still write the trace of the scenario that failed
+  }
+  w.replay = sim::run_scenario(loaded, sim::RunOptions{true});
+  std::string trace;
+  for (const auto& line : w.replay.trace) trace += line + "\n";
+  write_file(w.trace_path, trace);
+  const Verdict* v = search::find_verdict(w.replay, cx.checker);
+  if (!w.mismatch.empty()) {
+    // already says why
+  } else if (!(loaded == cx.minimal)) {
+    w.mismatch = "the written file reads back as a different scenario";
+  } else if (!v) {
+    w.mismatch = "the replay did not run the " + cx.checker + " checker";
+  } else if (v->ok) {
+    w.mismatch = "the replay passed " + cx.checker;
+  } else if (v->summary != cx.verdict.summary || v->details != cx.verdict.details) {
+    w.mismatch = "the replay's verdict differs: " + v->summary;
+  }
+  w.replays_same = w.mismatch.empty();
+  return w;
+}
+
+std::string plural(int64_t n, const std::string& one, const std::string& many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// The one-screen explanation of a counterexample.
+void explain(std::ostream& out, const search::Counterexample& cx, const Written& w,
+             uint64_t base_seed, uint64_t runs_done) {
+  const sim::Scenario& s = cx.minimal;
+  out << "VIOLATION: " << s.algorithm << " fails " << cx.checker << "\n";
+  out << "found in case " << cx.found_in.index << " (base seed " << base_seed << ", after "
+      << plural(static_cast<int64_t>(runs_done), "run", "runs") << "), shrunk in "
+      << plural(cx.shrink_runs, "run", "runs") << " from " << cx.original.clients << " clients x "
+      << cx.original.workload.cycles << " cycles, "
+      << plural(static_cast<int64_t>(cx.original.faults.size()), "fault", "faults") << " to "
+      << s.clients << " clients x " << s.workload.cycles << " cycles, "
+      << plural(static_cast<int64_t>(s.faults.size()), "fault", "faults")
+      << (cx.shrink_capped ? " (shrink budget spent: may not be minimal)" : "") << "\n\n";
+
+  out << "scenario:  " << describe_scenario(s) << "\n";
+  if (s.faults.empty()) out << "faults:    none\n";
+  for (size_t i = 0; i < s.faults.size(); ++i)
+    out << (i == 0 ? "faults:    " : "           ") << "at " << format_seconds(s.faults[i].at)
+        << "  " << describe_fault(s.faults[i]) << "\n";
+  // What the faults did, with their true times (a "holder" resolves to a client here).
+  std::vector<std::string> happened;
+  for (const auto& e : w.replay.history.events())
+    if (e.kind == EventKind::Fault)
+      happened.push_back(
+          format_instant(e.lo) + "  " +
+          (e.client >= 0 ? "client " + std::to_string(e.client) : std::string("server")) + ": " +
+          e.detail);
+  const size_t kMaxHappened = 8;
+  for (size_t i = 0; i < happened.size() && i < kMaxHappened; ++i)
+    out << (i == 0 ? "happened:  " : "           ") << happened[i] << "\n";
+  if (happened.size() > kMaxHappened)
+    out << "           ... and " << happened.size() - kMaxHappened << " more\n";
+
+  const Verdict& v = cx.verdict;
+  out << "\n" << cx.checker << ": " << v.summary << "\n";
+  const size_t kMaxDetails = 6;
+  for (size_t i = 0; i < v.details.size() && i < kMaxDetails; ++i)
+    out << "  " << v.details[i] << "\n";
+  if (v.details.size() > kMaxDetails)
+    out << "  ... and " << v.details.size() - kMaxDetails << " more (in the trace)\n";
+  const auto clients = clients_named(v);
+  if (!clients.empty()) {
+    std::vector<std::string> names;
+    for (int c : clients) names.push_back(std::to_string(c));
+    out << "clients:   " << join(names) << "\n";
+  }
+
+  out << "\ncounterexample  " << w.scenario_path << "\n";
+  out << "trace           " << w.trace_path << "\n";
+  if (w.replays_same)
+    out << "replayed        from the file: fails " << cx.checker << " the same way\n";
+  else
+    out << "REPLAY MISMATCH " << w.mismatch << " (a bug in lockstep: please report it)\n";
+  out << "replay with     lockstep run " << w.scenario_path << "\n";
+}
+
+struct CommonFlags {
+  uint64_t seed = 1;
+  int jobs = 1;
+  std::string out_dir = "lockstep-out";
+  std::vector<std::string> checkers;
+  std::optional<uint64_t> runs;
+  std::optional<int> max_shrink;
+};
+
+int check_one(const Args& args, const CommonFlags& common) {
+  const auto algo_name = args.value("--algo");
+  if (!algo_name) throw UsageError{"--algo A or --all is required (see --help)"};
+  const AlgorithmInfo* info = find_algorithm(*algo_name);
+  if (!info) {
+    std::vector<std::string> known;
+    for (const auto& a : algorithms()) known.push_back(a.name);
+    throw UsageError{"--algo: unknown algorithm \"" + *algo_name + "\" (known: " + join(known) +
+                     ")"};
+  }
+
+  search::SearchConfig cfg;
+  cfg.space.algorithm = info->name;
+  cfg.space.fault_kinds = parse_faults(args.value("--faults").value_or("all"), info->name);
+  const std::string resource =
+      args.value("--resource").value_or(info->has_fencing_token ? "fenced" : "unfenced");
+  if (resource != "fenced" && resource != "unfenced" && resource != "none")
+    throw UsageError{"--resource: \"" + resource + "\" is not fenced, unfenced or none"};
+  cfg.space.resource = resource != "none";
+  cfg.space.fenced = resource == "fenced";
+  if (auto f = args.value("--fencing")) {
+    if (*f != "czxid" && *f != "sequence" && *f != "none")
+      throw UsageError{"--fencing: \"" + *f + "\" is not czxid, sequence or none"};
+    cfg.space.fencing = *f;
+  }
+  cfg.seed = common.seed;
+  cfg.runs = common.runs.value_or(kDefaultRuns);
+  cfg.checkers = common.checkers;
+  cfg.max_shrink_runs = common.max_shrink.value_or(kDefaultShrinkRuns);
+  if (auto shard = args.value("--shard")) cfg.shard = parse_shard(*shard);
+  const search::Search search(cfg);
+  const std::vector<uint64_t> cases = search.cases();
+  make_out_dir(common.out_dir);  // a bad --out is bad input: say so before searching
+
+  // Cases are handed out in order and stop once one fails, so the lowest failing case is
+  // the same for any number of jobs (parallel_for says why).
+  std::vector<std::optional<search::CaseResult>> results(cases.size());
+  std::atomic<uint64_t> done{0}, violations{0};
+  std::atomic<bool> found{false};
+  Progress progress("check " + info->name, cases.size());
+  const auto start = Clock::now();
+  parallel_for(
+      cases.size(), common.jobs,
+      [&](size_t k) {
+        search::CaseResult r = search.run_case(cases[k]);
+        if (!r.failed.empty()) {
+          ++violations;
+          found = true;
+        }
+        results[k] = std::move(r);
+        ++done;
+      },
+      [&] { return found.load(); }, [&] { progress.update(done, violations); });
+  progress.finish();
+  const double elapsed = seconds_since(start);
+
+  std::optional<size_t> first;
+  for (size_t k = 0; k < results.size() && !first; ++k)
+    if (results[k] && !results[k]->failed.empty()) first = k;
+  // Checker names are the runs' own, known only once something ran: a misspelt name in
+  // --checkers would otherwise silently count nothing.
+  std::set<std::string> reported;
+  for (const auto& r : results)
+    if (r) reported.insert(r->checkers.begin(), r->checkers.end());
+  for (const auto& c : cfg.checkers)
+    if (!reported.count(c))
+      std::cerr << "check " << info->name << ": warning: --checkers: no run reported \"" << c
+                << "\" (reported: " << join({reported.begin(), reported.end()}) << ")\n";
+
+  const std::string space =
+      "faults: " +
+      (cfg.space.fault_kinds.empty() ? std::string("none") : join(cfg.space.fault_kinds)) +
+      "; resource: " + resource +
+      (cfg.space.fencing.empty() ? "" : "; fencing: " + cfg.space.fencing);
+  const std::string shard = cfg.shard.count > 1 ? " (shard " + std::to_string(cfg.shard.index) +
+                                                      "/" + std::to_string(cfg.shard.count) + ")"
+                                                : "";
+  if (!first) {
+    char rate[64];
+    std::snprintf(rate, sizeof rate, "%.1fs, %.0f runs/s", elapsed,
+                  elapsed > 0 ? static_cast<double>(cases.size()) / elapsed : 0.0);
+    std::cout << info->name << ": all " << cases.size() << " runs held" << shard << " (" << space
+              << "; seed " << cfg.seed << "; " << rate << ")\n";
+    return 0;
+  }
+
+  const search::CaseResult& failing = *results[*first];
+  const std::string checker = failing.failed.front();
+  std::cerr << "check " << info->name << ": case " << failing.index << " fails " << checker
+            << "; shrinking...\n";
+  const search::Counterexample cx = search.shrink(failing.index, checker);
+  const std::string base = (std::filesystem::path(common.out_dir) /
+                            (info->name + "-" + checker + "-" + std::to_string(cx.found_in.seed)))
+                               .string();
+  const Written w = write_counterexample(cx, base);
+  std::cout << info->name << ": " << checker << " violated" << shard << " (" << space << ")\n\n";
+  explain(std::cout, cx, w, cfg.seed, *first + 1);
+  return w.replays_same ? 1 : 3;
+}
+
+int check_all(const Args& args, const CommonFlags& common) {
+  for (const char* flag : {"--faults", "--shard", "--resource", "--fencing"})
+    if (args.has(flag))
+      throw UsageError{std::string(flag) +
+                       ": not with --all (the matrix runs every fault class "
+                       "with its own resource; see docs/check.md)"};
+  // --algo with --all picks the matrix's rows (default: the whole catalogue).
+  std::vector<const AlgorithmInfo*> rows;
+  if (auto list = args.value("--algo")) {
+    for (const auto& name : split_list(*list)) {
+      const AlgorithmInfo* info = find_algorithm(name);
+      if (!info) {
+        std::vector<std::string> known;
+        for (const auto& a : algorithms()) known.push_back(a.name);
+        throw UsageError{"--algo: unknown algorithm \"" + name + "\" (known: " + join(known) + ")"};
+      }
+      rows.push_back(info);
+    }
+    if (rows.empty()) throw UsageError{"--algo: empty list"};
+  } else {
+    for (const auto& a : algorithms()) rows.push_back(&a);
+  }
+  const uint64_t runs = common.runs.value_or(kDefaultMatrixRuns);
+  const int max_shrink = common.max_shrink.value_or(kDefaultShrinkRuns);
+
+  struct Cell {
+    std::string algorithm, fault_class;
+    std::unique_ptr<search::Search> search;
+    std::vector<search::CaseResult> results;
+  };
+  std::vector<Cell> cells;
+  for (const AlgorithmInfo* a : rows) {
+    for (const auto& fc : search::fault_classes()) {
+      search::SearchConfig cfg;
+      cfg.space = search::matrix_space(a->name, fc.name);
+      cfg.seed = common.seed;
+      cfg.runs = runs;
+      cfg.checkers = common.checkers;
+      cfg.max_shrink_runs = max_shrink;
+      Cell c{a->name, fc.name, std::make_unique<search::Search>(cfg), {}};
+      c.results.resize(runs);
+      cells.push_back(std::move(c));
+    }
+  }
+  make_out_dir(common.out_dir);
+
+  // Phase 1: every run of every cell, as one flat list so all cores stay busy.
+  const size_t total = cells.size() * runs;
+  std::atomic<uint64_t> done{0}, violations{0};
+  const auto start = Clock::now();
+  {
+    Progress progress("check --all", total);
+    parallel_for(
+        total, common.jobs,
+        [&](size_t k) {
+          Cell& c = cells[k / runs];
+          search::CaseResult r = c.search->run_case(k % runs);
+          if (!r.failed.empty()) ++violations;
+          c.results[k % runs] = std::move(r);
+          ++done;
+        },
+        nullptr, [&] { progress.update(done, violations); });
+  }
+  const double search_time = seconds_since(start);
+
+  // Phase 2: shrink the first failure of each (cell, checker).
+  struct ShrinkJob {
+    size_t cell;
+    std::string checker;
+    uint64_t case_index;
+    search::Counterexample result;
+  };
+  std::vector<ShrinkJob> jobs;
+  std::vector<std::map<std::string, search::CheckerTally>> tallies;
+  std::vector<std::string> all_checkers;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    tallies.push_back(search::tally(cells[i].results));
+    for (const auto& [name, t] : tallies.back()) {
+      all_checkers.push_back(name);
+      if (t.first_failure >= 0)
+        jobs.push_back(ShrinkJob{i, name, static_cast<uint64_t>(t.first_failure), {}});
+    }
+  }
+  const auto shrink_start = Clock::now();
+  {
+    std::atomic<uint64_t> shrunk{0};
+    Progress progress("shrinking", jobs.size(), "counterexamples", false);
+    parallel_for(
+        jobs.size(), common.jobs,
+        [&](size_t k) {
+          ShrinkJob& j = jobs[k];
+          j.result = cells[j.cell].search->shrink(j.case_index, j.checker);
+          ++shrunk;
+        },
+        nullptr, [&] { progress.update(shrunk, 0); });
+  }
+  const double shrink_time = seconds_since(shrink_start);
+
+  search::Matrix m;
+  m.seed = common.seed;
+  m.runs = runs;
+  m.command = "lockstep check --all --runs " + std::to_string(runs) + " --seed " +
+              std::to_string(common.seed) + " --out " + common.out_dir;
+  if (args.has("--algo")) {
+    std::vector<std::string> names;
+    for (const AlgorithmInfo* a : rows) names.push_back(a->name);
+    m.command += " --algo " + join(names, ",");
+  }
+  if (!common.checkers.empty()) m.command += " --checkers " + join(common.checkers, ",");
+  if (common.max_shrink) m.command += " --max-shrink " + std::to_string(*common.max_shrink);
+  for (const AlgorithmInfo* a : rows) m.algorithms.push_back(a->name);
+  for (const auto& fc : search::fault_classes()) m.classes.push_back(fc.name);
+  m.checkers = search::order_checkers(all_checkers);
+  if (!common.checkers.empty()) {
+    std::vector<std::string> kept;
+    for (const auto& c : m.checkers)
+      if (std::find(common.checkers.begin(), common.checkers.end(), c) != common.checkers.end())
+        kept.push_back(c);
+    m.checkers = kept;
+  }
+
+  bool all_replay = true;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    for (const auto& checker : m.checkers) {
+      search::MatrixCell mc;
+      mc.algorithm = cells[i].algorithm;
+      mc.fault_class = cells[i].fault_class;
+      mc.checker = checker;
+      auto t = tallies[i].find(checker);
+      if (t != tallies[i].end()) {
+        mc.runs = t->second.runs;
+        mc.violations = t->second.violations;
+      }
+      for (const ShrinkJob& j : jobs) {
+        if (j.cell != i || j.checker != checker) continue;
+        const std::string base = (std::filesystem::path(common.out_dir) /
+                                  (mc.algorithm + "-" + mc.fault_class + "-" + checker + "-" +
+                                   std::to_string(j.result.found_in.seed)))
+                                     .string();
+        const Written w = write_counterexample(j.result, base);
+        if (!w.replays_same) {
+          all_replay = false;
+          std::cerr << "check --all: REPLAY MISMATCH for " << w.scenario_path << ": " << w.mismatch
+                    << "\n";
+        }
+        mc.counterexample = w.scenario_path;
+        mc.summary = j.result.verdict.summary;
+        mc.faults = static_cast<int>(j.result.minimal.faults.size());
+      }
+      m.cells.push_back(mc);
+    }
+  }
+  const std::string json_path = (std::filesystem::path(common.out_dir) / "matrix.json").string();
+  const std::string md_path = (std::filesystem::path(common.out_dir) / "matrix.md").string();
+  write_file(json_path, search::matrix_json(m));
+  write_file(md_path, search::matrix_markdown(m));
+
+  std::cout << search::matrix_table(m);
+  char timing[160];
+  std::snprintf(
+      timing, sizeof timing,
+      "\n%zu runs in %.1fs (%.0f runs/s on %d jobs), %zu counterexamples shrunk in %.1fs\n", total,
+      search_time, search_time > 0 ? static_cast<double>(total) / search_time : 0.0, common.jobs,
+      jobs.size(), shrink_time);
+  std::cout << timing << "matrix: " << md_path << ", " << json_path << "\n";
+  if (!all_replay) return 3;
+  return m.violated() > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+int check_command(const std::vector<std::string>& argv) {
+  Args args(argv,
+            {"--algo", "--faults", "--runs", "--seed", "--jobs", "--shard", "--out", "--resource",
+             "--fencing", "--checkers", "--max-shrink"},
+            {"--all", "--help"});
+  if (args.has("--help")) {
+    std::cout << kCheckHelp;
+    return 0;
+  }
+  if (!args.positional().empty())
+    throw UsageError{"unexpected argument \"" + args.positional()[0] + "\" (see --help)"};
+  CommonFlags common;
+  common.seed = args.unsigned_value("--seed").value_or(1);
+  common.jobs = parse_jobs(args);
+  common.out_dir = args.value("--out").value_or("lockstep-out");
+  if (common.out_dir.empty()) throw UsageError{"--out: must not be empty"};
+  if (auto c = args.value("--checkers")) {
+    common.checkers = split_list(*c);
+    if (common.checkers.empty()) throw UsageError{"--checkers: empty list"};
+  }
+  if (auto r = args.unsigned_value("--runs")) {
+    if (*r == 0) throw UsageError{"--runs: must be at least 1"};
+    common.runs = *r;
+  }
+  if (auto n = args.unsigned_value("--max-shrink")) {
+    if (*n > INT_MAX) throw UsageError{"--max-shrink: too large"};
+    common.max_shrink = static_cast<int>(*n);
+  }
+  return args.has("--all") ? check_all(args, common) : check_one(args, common);
+}
+
+}  // namespace lockstep::cli

@@ -1,0 +1,56 @@
+// RapidCheck generators of scenarios for the property search (`lockstep check`).
+//
+// A generated scenario is built from a draft of independent parts (faults, clients,
+// cycles, hold, think, session timeout, network) so that integrated shrinking can
+// reduce each part on its own: removing a fault does not redraw the clients, fewer
+// clients do not redraw the faults. Parts that depend on each other are tied together
+// only when the draft becomes a Scenario: a fault's client index is clamped below the
+// number of clients, and its lengths are fractions of the session timeout. So every
+// shrink is a valid scenario, and shrinking the timeout keeps a long pause long.
+//
+// The generators never use `*gen` and so work outside a property: call
+// `gen(rc::Random(seed), size)` for a Shrinkable<Scenario>.
+#pragma once
+
+#include <rapidcheck.h>
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "core/time.h"
+#include "sim/scenario.h"
+
+namespace lockstep::sim {
+// How RapidCheck prints a generated scenario in a failing property: as its scenario file.
+void showValue(const Scenario& s, std::ostream& os);
+}  // namespace lockstep::sim
+
+namespace lockstep::sim::search {
+
+// What a search may vary. Everything else is drawn by the generator.
+struct SearchSpace {
+  std::string algorithm = "recipe";
+  // Fault kinds to draw from (names of fault_kinds()); empty: no faults at all.
+  std::vector<std::string> fault_kinds;
+  bool resource = false;  // a resource in every critical section
+  bool fenced = true;     // ... with fenced writes
+  std::string fencing;    // "", "czxid", "sequence", "none" (Scenario::fencing)
+  int min_faults = 0;     // faults per scenario: min_faults .. max_faults (shrinking
+  int max_faults = 4;     // never goes below min_faults)
+  Duration duration = std::chrono::seconds(120);  // virtual time bound of each run
+};
+
+// The fault kinds the generator can draw for an algorithm: every kind of fault_kinds(),
+// except store_crash for algorithms on a single store (it would only be skipped).
+std::vector<std::string> supported_fault_kinds(const std::string& algorithm);
+
+// Scenarios for `space`: 2-8 clients, 1-8 cycles, hold 1ms-3s (capped so that all the
+// critical sections fit in a quarter of the duration), think 0-100ms, an acquire timeout
+// of half the duration, session timeout 1s, 2s or 4s, network latency from
+// sub-millisecond to ~200ms, and min_faults .. max_faults faults of the enabled kinds
+// whose sizes straddle the session timeout.
+// Throws std::invalid_argument for an unknown algorithm or fault kind.
+rc::Gen<Scenario> gen_scenario(const SearchSpace& space);
+
+}  // namespace lockstep::sim::search
