@@ -100,6 +100,12 @@ Task<bool> hold_until(Env& env, Time t, Future<Unit> lost) {
 // client that is told its lease is lost stops there and writes nothing, as an
 // application heeding the signal would; the stale writes the checkers look for come from
 // clients that have not been told (yet). Returns true if the lease was lost.
+// Records LostObserved when the lease's lost signal comes before the critical section ends.
+Task<void> observe_loss(Recorder& recorder, int me, Future<Unit> lost, Future<Unit> section_over) {
+  size_t first = co_await first_of(lost, section_over);
+  if (first == 0 && !section_over.ready()) recorder.record(event(me, EventKind::LostObserved));
+}
+
 Task<bool> critical_section(Env& env, Recorder& recorder, const WorkloadConfig& config,
                             FencedResource& resource, const Lease& lease,
                             std::optional<uint64_t> token) {
@@ -199,19 +205,21 @@ Task<void> run_client(Env& env, Recorder& recorder, WorkloadConfig config) {
     acquired.token = token;
     recorder.record(acquired);
 
-    // Hold, but stop believing the moment the algorithm says the lock is lost.
+    // The client stops believing the moment the algorithm says the lock is lost, even
+    // while a request of its critical section is still waiting for an answer.
+    Promise<Unit> section_over;
+    if (got.lease.lost.valid())
+      env.spawn(observe_loss(recorder, me, got.lease.lost, section_over.future()));
     if (resource) {
-      if (co_await critical_section(env, recorder, config, *resource, got.lease, token))
-        recorder.record(event(me, EventKind::LostObserved));
+      co_await critical_section(env, recorder, config, *resource, got.lease, token);
     } else {
       Future<Unit> hold_done = env.sleep_for(config.hold);
-      if (got.lease.lost.valid()) {
-        size_t which = co_await first_of(hold_done, got.lease.lost);
-        if (which == 1) recorder.record(event(me, EventKind::LostObserved));
-      } else {
+      if (got.lease.lost.valid())
+        co_await first_of(hold_done, got.lease.lost);
+      else
         co_await hold_done;
-      }
     }
+    section_over.set(Unit{});
 
     recorder.record(event(me, EventKind::ReleaseStart));
     ReleaseResult released = co_await lock->release();
