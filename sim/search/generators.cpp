@@ -121,11 +121,14 @@ rc::Gen<FaultDraft> gen_fault(const std::string& kind, int stores) {
       b.variant = variant;
       const auto j = gen::just(b);
       switch (variant) {
-        case 0:  // drift: small (100ppm..1%) or large (1%..100%)
+        case 0:  // drift: small (100ppm..1%) or large (1%..30%). A drift lasts for the rest
+                 // of the run, so it stays where a session can survive it (a clock at 30% of
+                 // true speed misses every ping): the liveness after the quiet phase means
+                 // something only then.
           return gen::build(
               j, at, who, index, sign, store,
               gen::set(&FaultDraft::amount, gen::oneOf(gen::inRange<int64_t>(100, 10001),
-                                                       gen::inRange<int64_t>(10000, 1000001))));
+                                                       gen::inRange<int64_t>(10000, 300001))));
         case 1:  // jump forward or back, 10%..300% of T
           return gen::build(j, at, who, index, sign, store,
                             gen::set(&FaultDraft::amount, gen::inRange<int64_t>(100, 3001)));
@@ -195,8 +198,7 @@ Fault to_fault(const FaultDraft& d, int clients, Duration timeout, int stores) {
     // Only the server's clock belongs to a store; a client's names none.
     if (d.role == Role::Server) f.store = std::min(d.store, std::max(1, stores) - 1);
     if (d.variant == 0) {
-      // A clock cannot stop: backwards drift stops at -90%.
-      const int64_t ppm = d.negative ? -std::min<int64_t>(d.amount, 900000) : d.amount;
+      const int64_t ppm = d.negative ? -d.amount : d.amount;
       f.clock.drift_ppm = static_cast<double>(ppm);
     } else if (d.variant == 1) {
       f.clock.jump = d.negative ? -of_timeout(d.amount) : of_timeout(d.amount);
