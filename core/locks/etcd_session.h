@@ -1,0 +1,50 @@
+// etcd-session: seed 002, src-d borges' `etcd:` lock service, whose Lock is the etcd
+// v3.3.5 concurrency.Mutex; holes included.
+//
+// Mapping: the etcd lease is the Session (its TTL is the session timeout), a key's
+// create-revision is the node's czxid. Lock: the key `<path>/<session id in hex>` is
+// created (ephemeral) unless it exists, and an existing key is reused, so two lockers of
+// one session share it: both "hold" the lock and the first Unlock frees both. The lowest
+// czxid under the path holds; otherwise wait until no key with a czxid below ours is
+// left (waitDeletes: the key with the greatest czxid below ours, watch its deletion,
+// again). After the wait nothing checks that our own key still exists. If the timeout
+// has fired when the wait ends, the key is deleted and Lock returns the wait's result:
+// success, when the wait had succeeded just as the timeout fired. If the wait fails for
+// another reason (the session gone), the key is left behind. Unlock deletes the key.
+//
+// The lost signal is the session's end (Session::ended, etcd's session.Done()): it fires
+// only when the client learns the session has ended, possibly after another client
+// already holds the lock. No fencing token (the key's czxid is offered for `--fencing`).
+//
+// Options (the borges SessionConfig):
+//   ttl      the session TTL: rounded up to whole seconds, and 0 (the default) becomes
+//            etcd's 60 s default. The port cannot open its own sessions, so the TTL
+//            is enforced by whoever opens them: the session timeout must be
+//            etcd_session_ttl(options) (ZooKeeper then negotiates it into 2..20 ticks).
+//   timeout  the Lock timeout: below 1 s it becomes 1 s; 0 waits forever. When absent,
+//            the caller's acquire deadline stands in for it (clamped the same way).
+//
+// Where the port has to choose: etcd's one-RPC transaction (create-if-absent plus "who
+// is first") is a create (or get) plus a children listing and one exists per child, sent
+// in parallel; the keys are listed after ours exists, so a key missing from the listing
+// has a higher czxid than ours and cannot change the answer. Reads that meet
+// ConnectionLoss are retried until the timeout, as etcd's client retries idempotent
+// reads; the transaction and the delete are not.
+#pragma once
+
+#include <memory>
+
+#include "core/lock.h"
+
+namespace lockstep::locks {
+
+// The session TTL the options ask for, as the library hands it to etcd: whole seconds,
+// rounded up; 0 (absent) is etcd's default of 60 s.
+Duration etcd_session_ttl(const Options& options);
+
+// ErrCanceled wrapping the context's error: what Lock returns when its timeout fires.
+inline constexpr std::string_view kEtcdCanceled = "context canceled: context deadline exceeded";
+
+std::unique_ptr<Lock> make_etcd_session(LockContext ctx);
+
+}  // namespace lockstep::locks

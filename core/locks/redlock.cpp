@@ -1,0 +1,221 @@
+#include "core/locks/redlock.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "core/locks/common.h"
+
+namespace lockstep::locks {
+
+namespace {
+
+constexpr std::string_view kDeadlineExceeded = "context deadline exceeded";
+
+template <class T>
+Task<void> settle_into(Task<T> task, Promise<T> promise) {
+  promise.set(co_await std::move(task));
+}
+
+RedlockLock::Settings read_settings(const Options& o) {
+  RedlockLock::Settings s;
+  s.expiry = o.duration("expiry", s.expiry);
+  if (s.expiry < std::chrono::milliseconds(1))
+    throw OptionError{"expiry", "must be at least 1ms (a key's expiry is whole milliseconds)"};
+  int64_t tries = o.integer("tries", s.tries);
+  if (tries < 1 || tries > 1'000'000) throw OptionError{"tries", "must be between 1 and 1000000"};
+  s.tries = static_cast<int>(tries);
+  s.retry_delay_min = o.duration("retry_delay_min", s.retry_delay_min);
+  s.retry_delay_max = o.duration("retry_delay_max", s.retry_delay_max);
+  if (s.retry_delay_max < s.retry_delay_min)
+    throw OptionError{"retry_delay_max", "must not be below retry_delay_min"};
+  s.drift_factor = o.number("drift_factor", s.drift_factor);
+  s.timeout_factor = o.number("timeout_factor", s.timeout_factor);
+  if (s.drift_factor < 0) throw OptionError{"drift_factor", "must not be negative"};
+  if (s.timeout_factor <= 0) throw OptionError{"timeout_factor", "must be positive"};
+  s.value = o.text("value", "");
+  // `stores` is read by whoever opens the sessions; here N is the sessions we get.
+  if (o.integer("stores", 1) < 1) throw OptionError{"stores", "must be at least 1"};
+  return s;
+}
+
+AcquireResult failure(std::string why) {
+  AcquireResult r;
+  r.error = std::move(why);
+  return r;
+}
+
+}  // namespace
+
+RedlockLock::RedlockLock(LockContext ctx)
+    : env_(*ctx.env),
+      sessions_(std::move(ctx.sessions)),
+      key_(ctx.path),
+      settings_(read_settings(ctx.options)),
+      value_(settings_.value) {
+  if (sessions_.empty()) throw std::logic_error("redlock: no session");
+}
+
+Duration RedlockLock::scaled(double factor) const {
+  // time.Duration(int64(float64(m.expiry) * factor))
+  return Duration(static_cast<int64_t>(static_cast<double>(settings_.expiry.count()) * factor));
+}
+
+Task<AcquireResult> RedlockLock::acquire(Time deadline) {
+  const std::string value = settings_.value.empty() ? env_.random_hex_id() : settings_.value;
+  Future<Unit> ctx_done = env_.timer_at(deadline);
+  for (int i = 0; i < settings_.tries; ++i) {
+    if (i != 0) {
+      Duration delay = env_.uniform_duration(settings_.retry_delay_min, settings_.retry_delay_max);
+      Future<Unit> pause = env_.sleep_for(delay);
+      size_t first = co_await first_of(ctx_done, pause);
+      if (first == 0) co_return failure(std::string(kRedlockFailed));
+    }
+    const Time start = env_.now();
+    const Time bound = std::min(deadline, start + scaled(settings_.timeout_factor));
+    Tally got = co_await on_all_stores(Op::Acquire, value, bound);
+    // The validity is the client's own reckoning: each key expires on its server's
+    // clock, which the drift factor is trusted to cover.
+    const Time now = env_.now();
+    const Time until = now + settings_.expiry - (now - start) - scaled(settings_.drift_factor);
+    if (got.ok >= quorum() && now < until) {
+      value_ = value;
+      until_ = until;
+      AcquireResult r;
+      r.acquired = true;
+      if (sessions_.size() == 1) r.lease.node_czxid = static_cast<uint64_t>(got.czxid);
+      co_return r;
+    }
+    // Not enough: take back what we set, on every store, within the same bound.
+    const Time after = env_.now();
+    co_await on_all_stores(Op::Release, value,
+                           std::min(deadline, after + scaled(settings_.timeout_factor)));
+    if (i == settings_.tries - 1 && !got.errors.empty()) co_return failure(got.errors);
+  }
+  co_return failure(std::string(kRedlockFailed));
+}
+
+Task<ReleaseResult> RedlockLock::release() {
+  Tally got = co_await on_all_stores(Op::Release, value_, std::nullopt);
+  ReleaseResult r;
+  if (got.ok < quorum()) {
+    r.ok = false;
+    r.error = std::string(kRedlockNotAcquired);
+  }
+  co_return r;
+}
+
+Task<ReleaseResult> RedlockLock::extend() {
+  const Time start = env_.now();
+  Tally got = co_await on_all_stores(Op::Touch, value_, std::nullopt);
+  ReleaseResult r;
+  const Time now = env_.now();
+  const Time until = now + settings_.expiry - (now - start) - scaled(settings_.drift_factor);
+  if (got.ok < quorum() || now >= until) {
+    r.ok = false;
+    r.error = std::string(kRedlockNotAcquired);
+    co_return r;
+  }
+  until_ = until;
+  co_return r;
+}
+
+Task<bool> RedlockLock::valid() {
+  // May say true when a quorum answered in time but a key expired while the last
+  // stores were still answering, as the library's documentation warns.
+  Tally got = co_await on_all_stores(Op::Read, value_, std::nullopt);
+  co_return got.ok >= quorum();
+}
+
+Task<RedlockLock::Tally> RedlockLock::on_all_stores(Op op, std::string value,
+                                                    std::optional<Time> bound) {
+  // Every store's call is its own task, so all proceed at once (a goroutine per pool in
+  // the library); the results are collected when all have answered or the bound passed.
+  std::vector<Future<StoreAnswer>> answers;
+  answers.reserve(sessions_.size());
+  for (const auto& session : sessions_) {
+    Promise<StoreAnswer> promise;
+    answers.push_back(promise.future());
+    env_.spawn(settle_into(store_op(op, env_, session, key_, value, settings_.expiry), promise));
+  }
+  Future<Unit> timer = bound ? env_.timer_at(*bound) : Future<Unit>();
+  Tally tally;
+  for (auto& answer : answers) {
+    if (timer.valid()) {
+      size_t first = co_await first_of(answer, timer);
+      if (first == 1) {
+        // The context's deadline: the call may still take effect on the store.
+        tally.errors += (tally.errors.empty() ? "" : "; ") + std::string(kDeadlineExceeded);
+        continue;
+      }
+    }
+    StoreAnswer a = co_await answer;
+    if (a.ok) {
+      ++tally.ok;
+      tally.czxid = a.czxid;
+    } else if (!a.error.empty()) {
+      tally.errors += (tally.errors.empty() ? "" : "; ") + a.error;
+    }
+  }
+  co_return tally;
+}
+
+Task<RedlockLock::StoreAnswer> RedlockLock::store_op(Op op, Env& env,
+                                                     std::shared_ptr<Session> session,
+                                                     std::string key, std::string value,
+                                                     Duration expiry) {
+  StoreAnswer out;
+  auto error = [&out](Error e) {
+    out.error = std::string(error_name(e));
+    return out;
+  };
+  if (op == Op::Acquire) {
+    // SET key value NX PX expiry.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      CreateReply made =
+          co_await session->create(key, value, CreateMode::PersistentWithTtl, expiry);
+      if (made.err == Error::Ok) {
+        out.ok = true;
+        out.czxid = made.stat.czxid;
+        co_return out;
+      }
+      if (made.err == Error::NodeExists) co_return out;  // SETNX said no: not an error
+      if (made.err != Error::NoNode || attempt > 0) co_return error(made.err);
+      Error parents = co_await ensure_path(env, *session, parent_path(key), env.now() + expiry);
+      if (parents != Error::Ok) co_return error(parents);
+    }
+    co_return out;
+  }
+
+  GetReply got = co_await session->get(key, false);
+  if (got.err == Error::NoNode) co_return out;  // GET returns nil
+  if (got.err != Error::Ok) co_return error(got.err);
+  if (got.data != value) co_return out;
+  if (op == Op::Read) {
+    out.ok = true;
+    co_return out;
+  }
+  if (op == Op::Release) {
+    // The Lua script's DEL, with the version making get-compare-delete one step.
+    Error removed = co_await session->remove(key, got.stat.version);
+    if (removed == Error::Ok) {
+      out.ok = true;
+      co_return out;
+    }
+    if (removed == Error::NoNode || removed == Error::BadVersion) co_return out;
+    co_return error(removed);
+  }
+  // PEXPIRE: setting the same value resets the node's mtime, from which its TTL runs.
+  SetReply set = co_await session->set(key, value, got.stat.version);
+  if (set.err == Error::Ok) {
+    out.ok = true;
+    co_return out;
+  }
+  if (set.err == Error::NoNode || set.err == Error::BadVersion) co_return out;
+  co_return error(set.err);
+}
+
+std::unique_ptr<Lock> make_redlock(LockContext ctx) {
+  return std::make_unique<RedlockLock>(std::move(ctx));
+}
+
+}  // namespace lockstep::locks
