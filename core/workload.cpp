@@ -101,9 +101,13 @@ Task<bool> hold_until(Env& env, Time t, Future<Unit> lost) {
 // application heeding the signal would; the stale writes the checkers look for come from
 // clients that have not been told (yet). Returns true if the lease was lost.
 // Records LostObserved when the lease's lost signal comes before the critical section ends.
-Task<void> observe_loss(Recorder& recorder, int me, Future<Unit> lost, Future<Unit> section_over) {
+Task<void> observe_loss(Recorder& recorder, int me, Future<Unit> lost, Future<Unit> section_over,
+                        std::shared_ptr<bool> observed) {
   size_t first = co_await first_of(lost, section_over);
-  if (first == 0 && !section_over.ready()) recorder.record(event(me, EventKind::LostObserved));
+  if (first == 0 && !section_over.ready() && !*observed) {
+    *observed = true;
+    recorder.record(event(me, EventKind::LostObserved));
+  }
 }
 
 Task<bool> critical_section(Env& env, Recorder& recorder, const WorkloadConfig& config,
@@ -208,8 +212,9 @@ Task<void> run_client(Env& env, Recorder& recorder, WorkloadConfig config) {
     // The client stops believing the moment the algorithm says the lock is lost, even
     // while a request of its critical section is still waiting for an answer.
     Promise<Unit> section_over;
+    auto observed = std::make_shared<bool>(false);
     if (got.lease.lost.valid())
-      env.spawn(observe_loss(recorder, me, got.lease.lost, section_over.future()));
+      env.spawn(observe_loss(recorder, me, got.lease.lost, section_over.future(), observed));
     if (resource) {
       co_await critical_section(env, recorder, config, *resource, got.lease, token);
     } else {
@@ -218,6 +223,11 @@ Task<void> run_client(Env& env, Recorder& recorder, WorkloadConfig config) {
         co_await first_of(hold_done, got.lease.lost);
       else
         co_await hold_done;
+    }
+    // The section may have ended on the signal itself, before the observer ran.
+    if (got.lease.lost.valid() && got.lease.lost.ready() && !*observed) {
+      *observed = true;
+      recorder.record(event(me, EventKind::LostObserved));
     }
     section_over.set(Unit{});
 

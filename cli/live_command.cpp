@@ -1,0 +1,398 @@
+// `lockstep live`: the workload on a real store, in real time, with real faults, judged
+// by the same checkers as a simulated run (real/live_runner.h). And `lockstep
+// live-client`, the hidden subcommand each client process of a live run is.
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/local_store.h"
+#include "core/lock.h"
+#include "real/live_client.h"
+#include "real/live_runner.h"
+#include "real/zk_store.h"
+#include "sim/scenario.h"
+
+namespace lockstep::cli {
+
+namespace {
+
+const char* kLiveHelp =
+    R"(usage: lockstep live --store STORE [--algo A] [--clients N] [--cycles K] [OPTIONS]
+       lockstep live SCENARIO.json --store STORE [OPTIONS]
+
+Runs the lock workload for real: N client processes (fork + exec of this binary), each
+running the same workload code as the simulator (acquire, hold, release, think; K
+cycles) against a live store, in real time. Faults are done for real. Every event is
+stamped with CLOCK_MONOTONIC, the clients' histories are merged, and the checkers of
+`lockstep run` judge it; the verdict table is the same. The run works under its own
+path, /lockstep/live-<pid>-<ns>, and removes it at the end.
+
+With SCENARIO.json, its workload is run (algorithm, options, clients, timeouts, resource,
+fencing, duration) with the faults that have a live form: pause, crash and
+expire_session; the others are listed as skipped. Flags given as well override it.
+
+  --store STORE           zk:HOST:PORT[,HOST:PORT...][/chroot]: a ZooKeeper ensemble;
+                          local: an in-process store (ZooKeeper's data tree, real time,
+                          no server; the clients are threads). Repeat --store zk:... to
+                          give an algorithm with several stores (redlock) one each
+  --algo A                the algorithm (lockstep algorithms); default recipe
+  --option KEY=VALUE      an algorithm option (repeatable)
+  --clients N             contending clients (default 3)
+  --cycles K              lock cycles per client (default 20)
+  --hold D                time in the critical section (default 5ms)
+  --think D               time between cycles (default 1ms)
+  --session-timeout D     the session timeout asked for (default 4s; ZooKeeper grants
+                          2..20 ticks)
+  --acquire-timeout D     each acquire's deadline (default 30s)
+  --resource R            fenced | unfenced | none: the counter the critical section
+                          increments (default none)
+  --resource-store S      same | separate: the resource on the lock's session, or on a
+                          session of its own asking for 40s (default same)
+  --fencing F             own | czxid | sequence | none: the token resource writes carry
+  --fault F               (repeatable) pause:CLIENT:AT:FOR   SIGSTOP, SIGCONT after FOR
+                                       expire:CLIENT:AT      expire its sessions from
+                                                             outside (a second handle)
+                                       crash:CLIENT:AT[:RESTART_AFTER]   SIGKILL
+                                       kill-leader:AT[:RESTART_AFTER]    SIGKILL the
+                                       ZooKeeper leader, restart it (default after 3s)
+                          CLIENT is an index or holder / waiter (resolved from the
+                          history at that moment); AT is counted from the start
+  --lock-path P           the lock's path under the run's own path (default /locks/a)
+  --duration D            give up after D: clients still running are killed (default 120s)
+  --trace FILE            write the merged history as JSON lines
+  --help                  this text
+
+The ZooKeeper C client's own log is off unless LOCKSTEP_ZK_LOG says otherwise (error,
+warn, info, debug). docs/live.md tells the whole story.
+
+Exit status: 0 every checker passed, 1 a checker found a violation, 2 bad input (or the
+store could not be set up).
+)";
+
+Duration duration_flag(const Args& args, const std::string& flag, Duration def) {
+  auto v = args.value(flag);
+  if (!v) return def;
+  auto d = parse_duration(*v);
+  if (!d) throw UsageError{flag + ": \"" + *v + "\" is not a duration with a unit (e.g. 250ms)"};
+  return *d;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string item;
+  std::istringstream in(s);
+  while (std::getline(in, item, sep)) out.push_back(item);
+  if (!s.empty() && s.back() == sep) out.emplace_back();
+  return out;
+}
+
+Duration fault_duration(const std::string& fault, const std::string& text) {
+  auto d = parse_duration(text);
+  if (!d) throw UsageError{"--fault " + fault + ": \"" + text + "\" is not a duration"};
+  return *d;
+}
+
+void fault_client(const std::string& fault, const std::string& text, int clients,
+                  real::LiveFault& f) {
+  if (text == "holder") {
+    f.who = real::LiveFault::Who::Holder;
+    return;
+  }
+  if (text == "waiter") {
+    f.who = real::LiveFault::Who::Waiter;
+    return;
+  }
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos ||
+      std::atoi(text.c_str()) >= clients)
+    throw UsageError{"--fault " + fault + ": client \"" + text + "\" is not holder, waiter or 0.." +
+                     std::to_string(clients - 1)};
+  f.who = real::LiveFault::Who::Index;
+  f.client = std::atoi(text.c_str());
+}
+
+real::LiveFault parse_fault(const std::string& text, int clients) {
+  auto parts = split(text, ':');
+  real::LiveFault f;
+  const std::string kind = parts.empty() ? "" : parts[0];
+  if (kind == "pause" && parts.size() == 4) {
+    f.kind = real::LiveFault::Kind::Pause;
+    fault_client(text, parts[1], clients, f);
+    f.at = fault_duration(text, parts[2]);
+    f.length = fault_duration(text, parts[3]);
+  } else if (kind == "expire" && parts.size() == 3) {
+    f.kind = real::LiveFault::Kind::Expire;
+    fault_client(text, parts[1], clients, f);
+    f.at = fault_duration(text, parts[2]);
+  } else if (kind == "crash" && (parts.size() == 3 || parts.size() == 4)) {
+    f.kind = real::LiveFault::Kind::Crash;
+    fault_client(text, parts[1], clients, f);
+    f.at = fault_duration(text, parts[2]);
+    if (parts.size() == 4) f.restart_after = fault_duration(text, parts[3]);
+  } else if (kind == "kill-leader" && (parts.size() == 2 || parts.size() == 3)) {
+    f.kind = real::LiveFault::Kind::KillLeader;
+    f.at = fault_duration(text, parts[1]);
+    if (parts.size() == 3) f.restart_after = fault_duration(text, parts[2]);
+  } else {
+    throw UsageError{"--fault: \"" + text +
+                     "\" is not pause:CLIENT:AT:FOR, expire:CLIENT:AT, "
+                     "crash:CLIENT:AT[:RESTART_AFTER] or kill-leader:AT[:RESTART_AFTER]"};
+  }
+  return f;
+}
+
+// A scenario fault's live form, if it has one.
+std::optional<real::LiveFault> live_form(const sim::Fault& sf) {
+  real::LiveFault f;
+  if (sf.kind == "pause")
+    f.kind = real::LiveFault::Kind::Pause;
+  else if (sf.kind == "crash")
+    f.kind = real::LiveFault::Kind::Crash;
+  else if (sf.kind == "expire_session")
+    f.kind = real::LiveFault::Kind::Expire;
+  else
+    return std::nullopt;
+  if (!sf.target || sf.target->kind == sim::Target::Kind::Server) return std::nullopt;
+  switch (sf.target->kind) {
+    case sim::Target::Kind::Holder:
+      f.who = real::LiveFault::Who::Holder;
+      break;
+    case sim::Target::Kind::Waiter:
+      f.who = real::LiveFault::Who::Waiter;
+      break;
+    default:
+      f.who = real::LiveFault::Who::Index;
+      f.client = sf.target->index;
+  }
+  f.at = sf.at;
+  f.length = sf.length.value_or(Duration(0));
+  f.restart_after = sf.restart_after;
+  return f;
+}
+
+std::string padded(const std::string& s, size_t width) {
+  return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
+}
+
+void print_report(std::ostream& out, const real::LiveRunSpec& spec, const std::string& store,
+                  const real::LiveRunResult& r) {
+  out << "live: " << spec.client.algorithm << ", " << spec.clients << " clients x "
+      << spec.client.cycles << " cycles on " << store << ", " << spec.faults.size() << " fault"
+      << (spec.faults.size() == 1 ? "" : "s") << "\n";
+  out << "lock: " << r.lock_path << "\n\n";
+  for (const auto& v : r.verdicts) {
+    out << padded(v.checker, 19) << (v.ok ? "PASS  " : "FAIL  ") << v.summary << "\n";
+    for (const auto& d : v.details) out << "    " << d << "\n";
+  }
+  out << "\n";
+  out << padded("acquisitions", 21) << r.acquisitions << "\n";
+  out << padded("releases", 21) << r.releases << "\n";
+  out << padded("store requests", 21) << r.store_requests << "\n";
+  if (r.resource_value) out << padded("resource value", 21) << *r.resource_value << "\n";
+  out << padded("faults applied", 21) << r.faults_applied << "\n";
+  out << padded("wall time", 21) << format_seconds(r.elapsed)
+      << (r.all_clients_done ? "" : "  (not every client finished)") << "\n";
+  out << padded("cleanup", 21) << r.root << (r.cleaned ? " removed" : " NOT removed") << "\n";
+  for (const auto& p : r.problems) out << "problem: " << p << "\n";
+  out << "verdict: " << (r.ok() ? "PASS" : "FAIL (a checker found a violation)") << "\n";
+}
+
+}  // namespace
+
+int live_command(const std::vector<std::string>& argv) {
+  Args args(argv,
+            {"--store", "--algo", "--option", "--clients", "--cycles", "--hold", "--think",
+             "--session-timeout", "--acquire-timeout", "--resource", "--resource-store",
+             "--fencing", "--fault", "--lock-path", "--duration", "--trace"},
+            {"--help"});
+  if (args.has("--help")) {
+    std::cout << kLiveHelp;
+    return 0;
+  }
+  // The C client logs every session it sees expire, and a live run ends sessions on
+  // purpose; LOCKSTEP_ZK_LOG=error (or info, debug) brings the log back. The clients
+  // inherit it.
+  setenv("LOCKSTEP_ZK_LOG", "off", 0);
+  if (args.positional().size() > 1)
+    throw UsageError{"expected at most one scenario file, got " +
+                     std::to_string(args.positional().size())};
+
+  sim::Scenario sc;
+  std::vector<std::string> skipped;
+  std::vector<real::LiveFault> faults;
+  const bool from_file = !args.positional().empty();
+  if (from_file) {
+    sc = sim::load_scenario(args.positional()[0]);
+    for (const auto& f : sc.faults) {
+      if (auto live = live_form(f))
+        faults.push_back(*live);
+      else
+        skipped.push_back("scenario fault " + f.kind + " at " + format_duration(f.at) +
+                          ": skipped, no live form");
+    }
+    if (sc.nemesis.enabled) skipped.push_back("scenario nemesis: skipped, no live form");
+  }
+  if (auto a = args.value("--algo")) {
+    if (*a != sc.algorithm) sc.options = Options();
+    sc.algorithm = *a;
+  }
+  for (const auto& kv : args.values("--option")) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError{"--option: \"" + kv + "\" is not KEY=VALUE"};
+    sc.options.set(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  if (auto n = args.unsigned_value("--clients")) {
+    if (*n < 1 || *n > 64) throw UsageError{"--clients: must be 1..64"};
+    sc.clients = static_cast<int>(*n);
+  }
+  if (auto n = args.unsigned_value("--cycles")) {
+    if (*n > 1000000) throw UsageError{"--cycles: too many"};
+    sc.workload.cycles = static_cast<int>(*n);
+  }
+  sc.workload.hold = duration_flag(args, "--hold", sc.workload.hold);
+  sc.workload.think = duration_flag(args, "--think", sc.workload.think);
+  sc.workload.acquire_timeout =
+      duration_flag(args, "--acquire-timeout", sc.workload.acquire_timeout);
+  sc.session_timeout = duration_flag(args, "--session-timeout", sc.session_timeout);
+  sc.duration = duration_flag(args, "--duration", sc.duration);
+  if (auto r = args.value("--resource")) {
+    if (*r == "none") {
+      sc.resource.enabled = false;
+    } else if (*r == "fenced" || *r == "unfenced") {
+      sc.resource.enabled = true;
+      sc.resource.fenced = *r == "fenced";
+    } else {
+      throw UsageError{"--resource: \"" + *r + "\" is not fenced, unfenced or none"};
+    }
+  }
+  if (auto r = args.value("--resource-store")) {
+    if (*r != "same" && *r != "separate")
+      throw UsageError{"--resource-store: \"" + *r + "\" is not same or separate"};
+    sc.resource.separate_store = *r == "separate";
+  }
+  if (auto f = args.value("--fencing")) {
+    sc.fencing = *f == "own" ? "" : *f;
+    if (!parse_fencing_source(sc.fencing))
+      throw UsageError{"--fencing: \"" + *f + "\" is not own, czxid, sequence or none"};
+  }
+  if (auto p = args.value("--lock-path")) sc.lock_path = *p;
+  if (!valid_path(sc.lock_path) || sc.lock_path == "/")
+    throw UsageError{"--lock-path: \"" + sc.lock_path + "\" is not a valid znode path"};
+  for (const auto& text : args.values("--fault")) faults.push_back(parse_fault(text, sc.clients));
+  for (const auto& f : faults)
+    if (f.who == real::LiveFault::Who::Index && f.kind != real::LiveFault::Kind::KillLeader &&
+        f.client >= sc.clients)
+      throw UsageError{"fault " + real::describe_fault(f) + ": no client " +
+                       std::to_string(f.client)};
+
+  const AlgorithmInfo* algo = find_algorithm(sc.algorithm);
+  if (!algo)
+    throw UsageError{"--algo: unknown algorithm \"" + sc.algorithm +
+                     "\" (see lockstep algorithms)"};
+  if (auto bad = sc.options.first_unknown(algo->option_keys))
+    throw UsageError{"--option " + *bad + ": unknown option of " + sc.algorithm};
+  const int stores = real::store_count(*algo, sc.options);
+
+  // The store(s).
+  const auto store_flags = args.values("--store");
+  if (store_flags.empty()) throw UsageError{"missing --store (zk:HOST:PORT or local:)"};
+  bool local = false;
+  std::vector<std::string> connect;
+  for (const auto& s : store_flags) {
+    if (s == "local:" || s == "local") {
+      local = true;
+    } else if (s.rfind("zk:", 0) == 0) {
+      std::string cs = s.substr(3);
+      if (auto bad = real::ZkStore::validate(cs); !bad.empty())
+        throw UsageError{"--store " + s + ": " + bad};
+      connect.push_back(cs);
+    } else {
+      throw UsageError{"--store: \"" + s + "\" is not zk:HOST:PORT[,...][/chroot] or local:"};
+    }
+  }
+  if (local && !connect.empty()) throw UsageError{"--store: local: cannot be mixed with zk:"};
+  if (static_cast<int>(connect.size()) > stores)
+    throw UsageError{"--store: " + std::to_string(connect.size()) + " stores given, " +
+                     sc.algorithm + " opens " + std::to_string(stores)};
+  for (const auto& f : faults) {
+    if (local &&
+        (f.kind == real::LiveFault::Kind::Crash || f.kind == real::LiveFault::Kind::KillLeader))
+      throw UsageError{"fault " + real::describe_fault(f) + ": no live form on local:"};
+  }
+
+  real::LiveRunSpec spec;
+  spec.clients = sc.clients;
+  spec.duration = sc.duration;
+  spec.faults = faults;
+  spec.notes = skipped;
+  real::LiveClientSpec& c = spec.client;
+  c.algorithm = sc.algorithm;
+  c.options = sc.options.all();
+  c.lock_path = sc.lock_path;
+  c.cycles = sc.workload.cycles;
+  c.hold = sc.workload.hold;
+  c.think = sc.workload.think;
+  c.acquire_timeout = sc.workload.acquire_timeout;
+  c.session_timeout = sc.session_timeout;
+  c.resource = sc.resource.enabled;
+  c.fenced = sc.resource.fenced;
+  c.separate_resource = sc.resource.separate_store;
+  // As the simulator: a separate resource session asks for the longest timeout a server
+  // with the default tick grants (20 ticks of 2s), so it outlives the lock's trouble.
+  c.resource_session_timeout = std::chrono::seconds(40);
+  c.fencing = sc.fencing;
+  // One connect string per session the algorithm opens; fewer given: the rest share the
+  // last, as the simulator puts every session on one server.
+  for (int i = 0; i < stores && !connect.empty(); ++i)
+    c.connect.push_back(connect[std::min(static_cast<size_t>(i), connect.size() - 1)]);
+
+  for (const auto& s : skipped) std::cerr << "lockstep live: " << s << "\n";
+
+  std::unique_ptr<real::LiveBackend> backend;
+  std::string store_text;
+  if (local) {
+    backend = std::make_unique<LocalBackend>();
+    store_text = "local:";
+  } else {
+    backend = std::make_unique<real::ProcessBackend>(connect);
+    store_text = backend->describe();
+  }
+
+  real::LiveRunResult result;
+  try {
+    result = real::run_live(spec, *backend);
+  } catch (const std::runtime_error& e) {
+    std::cerr << "lockstep live: " << e.what() << "\n";
+    return 2;
+  }
+  backend.reset();
+
+  print_report(std::cout, spec, store_text, result);
+  if (auto path = args.value("--trace")) {
+    std::ofstream out(*path);
+    if (!out) throw UsageError{"--trace: cannot write \"" + *path + "\""};
+    for (const auto& line : real::history_trace(result.history)) out << line << '\n';
+    if (!out) throw UsageError{"--trace: error writing \"" + *path + "\""};
+  }
+  // Clients that refused the algorithm's options: bad input, whatever the verdicts say.
+  for (const auto& p : result.problems)
+    if (p.find(": options.") != std::string::npos) return 2;
+  return result.ok() ? 0 : 1;
+}
+
+int live_client_command(const std::vector<std::string>& argv) {
+  real::LiveClientSpec spec;
+  try {
+    spec = real::decode_client_spec(argv);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError{e.what()};
+  }
+  // fd 3 is the pipe to the coordinator (see ProcessBackend::start).
+  return real::live_client_process(spec, 3);
+}
+
+}  // namespace lockstep::cli
