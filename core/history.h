@@ -53,6 +53,12 @@ class History {
   std::vector<HistoryEvent> events_;
 };
 
+enum class ClientRole { Holder, Waiter };
+// The lowest-indexed client of [0, clients) whose latest events put it in `role` (it
+// believes it holds the lock / it is waiting for it), or -1. Faults aimed at "holder" or
+// "waiter" resolve with it, in the simulator and in live runs alike.
+int client_in_role(const std::vector<HistoryEvent>& events, int clients, ClientRole role);
+
 // Where a client's workload records events; the runtime stamps the time.
 class Recorder {
  public:

@@ -447,34 +447,8 @@ class Coordinator {
 
 int Coordinator::resolve(const LiveFault& f) const {
   if (f.who == LiveFault::Who::Index) return f.client;
-  // As the simulator's FaultInjector::resolve: the client whose latest event put it in
-  // that state.
-  const bool holder = f.who == LiveFault::Who::Holder;
-  std::vector<bool> in_state(clients_.size(), false);
-  for (const HistoryEvent& e : events_) {
-    if (e.client < 0 || e.client >= static_cast<int>(in_state.size())) continue;
-    switch (e.kind) {
-      case EventKind::Acquired:
-        in_state[e.client] = holder;
-        break;
-      case EventKind::AcquireStart:
-        in_state[e.client] = !holder;
-        break;
-      case EventKind::LostObserved:
-      case EventKind::ReleaseStart:
-      case EventKind::AcquireFailed:
-      case EventKind::ClientCrashed:
-      case EventKind::ClientStart:
-      case EventKind::ClientDone:
-        in_state[e.client] = false;
-        break;
-      default:
-        break;
-    }
-  }
-  for (size_t i = 0; i < in_state.size(); ++i)
-    if (in_state[i]) return static_cast<int>(i);
-  return -1;
+  return client_in_role(events_, static_cast<int>(clients_.size()),
+                        f.who == LiveFault::Who::Holder ? ClientRole::Holder : ClientRole::Waiter);
 }
 
 void Coordinator::apply(const LiveFault& f) {

@@ -73,34 +73,10 @@ int FaultInjector::resolve(const Target& t) const {
     case Target::Kind::Server:
       return -2;
     case Target::Kind::Holder:
-    case Target::Kind::Waiter: {
-      const bool holder = t.kind == Target::Kind::Holder;
-      std::vector<bool> in_state(w_.clients.size(), false);
-      for (const HistoryEvent& e : w_.history->events()) {
-        if (e.client < 0 || e.client >= static_cast<int>(in_state.size())) continue;
-        switch (e.kind) {
-          case EventKind::Acquired:
-            in_state[e.client] = holder;
-            break;
-          case EventKind::AcquireStart:
-            in_state[e.client] = !holder;
-            break;
-          case EventKind::LostObserved:
-          case EventKind::ReleaseStart:
-          case EventKind::AcquireFailed:
-          case EventKind::ClientCrashed:
-          case EventKind::ClientStart:
-          case EventKind::ClientDone:
-            in_state[e.client] = false;
-            break;
-          default:
-            break;
-        }
-      }
-      for (size_t i = 0; i < in_state.size(); ++i)
-        if (in_state[i]) return static_cast<int>(i);
-      return -1;
-    }
+    case Target::Kind::Waiter:
+      return client_in_role(w_.history->events(), static_cast<int>(w_.clients.size()),
+                            t.kind == Target::Kind::Holder ? ClientRole::Holder
+                                                           : ClientRole::Waiter);
   }
   return -1;
 }
