@@ -61,7 +61,7 @@ std::vector<std::string> leftover_nodes(DataTree& tree, const std::string& lock_
 }
 
 // When the last fault of the run is over: each fault's own end (its length, its restart,
-// its strobe), and for a nemesis no earlier than quiet_after, after which it starts
+// its strobe, a backward jump), and for a nemesis no earlier than quiet_after, after which it starts
 // nothing. A drop_reply is counted at the moment it is armed, though it strikes at the
 // next matching request; a drift goes on for ever but is a rate, not an outage.
 Time faults_over(const Scenario& sc) {
@@ -70,7 +70,10 @@ Time faults_over(const Scenario& sc) {
     Time t = f.at;
     if (f.length) t = std::max(t, f.at + *f.length);
     if (f.restart_after) t = std::max(t, f.at + *f.restart_after);
-    if (f.clock.strobe) t = std::max(t, f.at + f.clock.strobe->length);
+    if (f.clock.strobe) t = std::max(t, f.at + f.clock.strobe->length + f.clock.strobe->swing);
+    // A step back holds every timer of that clock (pings included) for as long as the
+    // step: the outage lasts that much after the jump.
+    if (f.clock.jump && f.clock.jump->count() < 0) t = std::max(t, f.at - *f.clock.jump);
     end = std::max(end, t);
   };
   for (const Fault& f : sc.faults) add(f);
@@ -220,6 +223,16 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     return true;
   };
   world.run(Time(sc.duration), settled);
+  const Time clients_settled = world.now();
+  // A session a client abandoned without closing it (a crash, a failed close) holds its
+  // ephemerals until the server expires it: let the servers get there before anything
+  // is called left behind. The longest session is the resource's 20 ticks.
+  auto no_sessions = [&] {
+    for (auto& sv : servers)
+      if (sv->session_count() > 0) return false;
+    return true;
+  };
+  world.run(std::min(Time(sc.duration), world.now() + 22 * sc.server.tick_time), no_sessions);
 
   result.all_clients_done = true;
   for (int i = 0; i < sc.clients; ++i) result.all_clients_done &= recorder.finished(i);
@@ -229,7 +242,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   for (auto& sv : servers) result.stats.store_requests += sv->stats().requests;
   result.stats.watch_notifications = client_stats.notifications;
   result.stats.events = static_cast<int64_t>(world.events_run());
-  result.stats.virtual_time = world.now();
+  result.stats.virtual_time = clients_settled;
   for (const auto& e : result.history.events()) {
     if (e.kind == EventKind::Acquired) ++result.stats.acquisitions;
     if (e.kind == EventKind::Released) ++result.stats.releases;
@@ -253,12 +266,12 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     in.cycles = sc.workload.cycles;
     in.faults = false;
     in.leftover_nodes = result.leftover;
-    in.end = world.now();
+    in.end = clients_settled;
     result.verdicts.push_back(check_liveness(result.history, in));
   } else {
     QuietLivenessInput in = quiet_liveness_input(sc);
     in.leftover_nodes = result.leftover;
-    in.end = world.now();
+    in.end = clients_settled;
     result.verdicts.push_back(check_liveness_after_quiet(result.history, in));
   }
   if (world.tracing()) {

@@ -235,17 +235,20 @@ class EtcdSessionLock final : public Lock {
       for (const auto& k : keys)
         if (k.czxid <= max_rev && (!last || k.czxid > last->czxid)) last = &k;
       if (!last) co_return Outcome{};
-      Outcome gone = co_await wait_delete(last->path);
+      Outcome gone = co_await wait_delete(last->path, last->czxid);
       if (!gone.ok()) co_return gone;
     }
   }
 
-  // waitDelete: a watch from the listing's revision, so a deletion in between counts.
-  Task<Outcome> wait_delete(std::string path) {
+  // waitDelete: a watch from the listing's revision, so a deletion in between counts:
+  // the key listed at `revision` is gone even if a new key of the same name (a later
+  // create revision) stands there now.
+  Task<Outcome> wait_delete(std::string path, int64_t revision) {
     for (;;) {
       auto there = co_await or_done(session_->exists(path, true), done_);
       if (!there) co_return Outcome{true};
       if (there->err == Error::NoNode) co_return Outcome{};
+      if (there->err == Error::Ok && there->stat.czxid != revision) co_return Outcome{};
       if (retryable(there->err)) {
         if (done_.valid()) {
           Future<Unit> pause = env_.sleep_for(kRetryPause);
