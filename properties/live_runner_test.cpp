@@ -81,7 +81,15 @@ std::pair<int, std::string> run_program(const std::string& path, std::vector<std
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::vector<std::string> envs;
-  for (char** e = environ; *e; ++e) envs.emplace_back(*e);
+  // An override replaces the inherited variable: getenv() would find the first of two.
+  auto overridden = [&env](const std::string& var) {
+    const std::string name = var.substr(0, var.find('=') + 1);
+    for (const auto& e : env)
+      if (e.rfind(name, 0) == 0) return true;
+    return false;
+  };
+  for (char** e = environ; *e; ++e)
+    if (!overridden(*e)) envs.emplace_back(*e);
   for (const auto& e : env) envs.push_back(e);
   std::vector<char*> envp;
   for (auto& e : envs) envp.push_back(e.data());
@@ -479,7 +487,10 @@ TEST_F(LiveRunner, KilledLeaderLosesNoUpdateWithFencing) {
 
   // The ensemble is whole again: every node serves.
   auto [status, text] = run_program(script, {"status"}, env, 30s);
-  EXPECT_EQ(status, 0) << text;
+  std::string faults;
+  for (const auto& e : o.trace)
+    if (e.value("ev", "") == "fault") faults += e.value("detail", "") + "\n";
+  EXPECT_EQ(status, 0) << text << faults;
 }
 
 }  // namespace
