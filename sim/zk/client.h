@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,9 @@ class SimSession final : public Session, public std::enable_shared_from_this<Sim
     Completion done;
   };
 
+  // The error every call gets once the session has ended or is closing, before any
+  // check of its arguments (as the live adapter answers).
+  std::optional<Error> refusal() const;
   void submit(std::shared_ptr<Request> r, Completion done);
   void connect_now();
   void send(RequestPtr r);

@@ -112,6 +112,10 @@ bool normal_ephemeral(int64_t owner) {
 
 }  // namespace
 
+bool DataTree::client_path_valid(const std::string& path, bool sequential) {
+  return client_path_ok(path, sequential);
+}
+
 DataTree::DataTree() {
   Node root;
   root.children = {"zookeeper"};
@@ -322,8 +326,9 @@ CreateReply DataTree::create(int64_t session, const std::string& path, const std
                              CreateMode mode, int64_t ttl_ms, int64_t now_ms,
                              std::vector<WatchFire>& fired) {
   CreateReply reply;
-  // zoo_acreate2_ttl refuses these without sending.
-  if ((is_ttl(mode) && (ttl_ms <= 0 || ttl_ms > kMaxTtlMs)) ||
+  // zoo_acreate2_ttl refuses these without sending: a TTL mode needs a TTL in range, and
+  // any other mode takes none.
+  if ((is_ttl(mode) && (ttl_ms <= 0 || ttl_ms > kMaxTtlMs)) || (!is_ttl(mode) && ttl_ms != 0) ||
       !client_path_ok(path, is_sequential(mode))) {
     reply.err = Error::BadArguments;
     return reply;
@@ -370,17 +375,18 @@ MultiReply DataTree::multi(int64_t session, const std::vector<Op>& ops, int64_t 
       reply.results[i].err = i < bad ? Error::Ok : i == bad ? err : Error::RuntimeInconsistency;
   };
   // zoo_amulti gives up before sending: a TTL create has no multi encoding in the C
-  // client (Unimplemented, wherever it is), and an invalid path fails serialization.
-  for (size_t i = 0; i < ops.size(); ++i) {
-    if (ops[i].type == OpType::Create && is_ttl(ops[i].mode)) {
-      fail_at(i, Error::Unimplemented);
+  // client (Unimplemented for the whole request, wherever it is, with no per-op results),
+  // and an invalid path fails serialization.
+  for (const Op& op : ops) {
+    if (op.type == OpType::Create && is_ttl(op.mode)) {
+      reply.err = Error::Unimplemented;
       return reply;
     }
   }
-  for (size_t i = 0; i < ops.size(); ++i) {
-    bool sequential = ops[i].type == OpType::Create && is_sequential(ops[i].mode);
-    if (!client_path_ok(ops[i].path, sequential)) {
-      fail_at(i, Error::MarshallingError);
+  for (const Op& op : ops) {
+    bool sequential = op.type == OpType::Create && is_sequential(op.mode);
+    if (!client_path_ok(op.path, sequential)) {
+      reply.err = Error::MarshallingError;
       return reply;
     }
   }

@@ -46,6 +46,10 @@ class DataTree {
   // ZOO_MAX_TTL): 40 bits of milliseconds, about 34 years.
   static constexpr int64_t kMaxTtlMs = 0xFFFFFFFFFF;
 
+  // The C client's isValidPath (zookeeper.c), run before a request is sent. A sequential
+  // create may end in '/' (or "/.", "/..") since the suffix follows it.
+  static bool client_path_valid(const std::string& path, bool sequential);
+
   int64_t last_zxid() const { return last_zxid_; }
   // Consumes a zxid for a transaction that changes no node (session create/close).
   int64_t next_zxid() { return ++last_zxid_; }
