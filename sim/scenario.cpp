@@ -379,9 +379,11 @@ Fault read_fault(const json& entry, const std::string& path, int clients,
   }
   if (const json* v = o.find("store")) {
     f.store = static_cast<int>(read_integer(*v, o.at("store"), 0, INT_MAX));
-    if (stores && f.store >= *stores)
+    // value_or rather than *stores: GCC 12 misreads the optional as maybe uninitialized.
+    const int store_limit = stores.value_or(INT_MAX);
+    if (f.store >= store_limit)
       fail(o.at("store"), "store " + std::to_string(f.store) +
-                              " out of range (stores: " + std::to_string(*stores) + ")");
+                              " out of range (stores: " + std::to_string(store_limit) + ")");
   }
   if (const json* v = o.find("persist")) f.persist = read_bool(*v, o.at("persist"));
   // With several stores, a server clock names its store; a client's clock has none.
