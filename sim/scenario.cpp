@@ -330,7 +330,7 @@ LatencyRange read_range(const Obj& o, LatencyRange r) {
 }
 
 Fault read_fault(const json& entry, const std::string& path, int clients,
-                 std::optional<int> stores) {
+                 int store_limit) {
   Obj o(entry, path);
   const json* kind = o.find("kind");
   if (!kind) fail(path, "\"kind\" is required (one of " + join(fault_kinds()) + ")");
@@ -379,8 +379,6 @@ Fault read_fault(const json& entry, const std::string& path, int clients,
   }
   if (const json* v = o.find("store")) {
     f.store = static_cast<int>(read_integer(*v, o.at("store"), 0, INT_MAX));
-    // value_or rather than *stores: GCC 12 misreads the optional as maybe uninitialized.
-    const int store_limit = stores.value_or(INT_MAX);
     if (f.store >= store_limit)
       fail(o.at("store"), "store " + std::to_string(f.store) +
                               " out of range (stores: " + std::to_string(store_limit) + ")");
@@ -670,13 +668,14 @@ Scenario parse_scenario(const std::string& json_text) {
     if (!v->is_array()) fail("faults", "must be an array, got " + show(*v));
     // store_crash names a store: check it against the stores the algorithm will open,
     // when that number is known here (its "stores" option may override the default).
-    std::optional<int> stores = info->stores;
+    // INT_MAX: unknown here (a malformed "stores" option is the algorithm's to report).
+    int stores = info->stores;
     if (s.options.has("stores")) {
       try {
         int64_t n = s.options.integer("stores", info->stores);
-        stores = n >= 1 && n <= INT_MAX ? std::optional<int>(static_cast<int>(n)) : std::nullopt;
+        stores = n >= 1 && n <= INT_MAX ? static_cast<int>(n) : INT_MAX;
       } catch (const OptionError&) {
-        stores.reset();  // the algorithm reports its own malformed option
+        stores = INT_MAX;
       }
     }
     for (size_t i = 0; i < v->size(); ++i)
