@@ -65,6 +65,8 @@ file with its trace, replayed from the file to confirm the verdict, and explaine
   --resource R        a resource in every critical section: fenced, unfenced or none
                       (default: fenced if the algorithm has a fencing token, else unfenced)
   --fencing F         where the resource's token comes from: czxid, sequence or none
+  --option KEY=VALUE  an algorithm option in every generated scenario (repeatable), e.g.
+                      --option stores=5 for redlock on five stores (store_crash joins "all")
                       (default: the algorithm's own)
   --checkers LIST     only these checkers count as failures (default: every checker)
   --max-shrink N      simulated runs a shrink may spend (default 400)
@@ -122,18 +124,19 @@ search::Shard parse_shard(const std::string& text) {
 }
 
 // The fault kinds of --faults for an algorithm, each checked.
-std::vector<std::string> parse_faults(const std::string& text, const std::string& algorithm) {
+std::vector<std::string> parse_faults(const std::string& text, const std::string& algorithm,
+                                      int stores) {
   if (text == "none") return {};
   std::vector<std::string> out;
   for (const auto& name : split_list(text)) {
     std::vector<std::string> kinds;
     try {
-      kinds = search::fault_class_kinds(name, algorithm);
+      kinds = search::fault_class_kinds(name, algorithm, stores);
     } catch (const std::invalid_argument& e) {
       throw UsageError{std::string("--faults: ") + e.what()};
     }
     if (name == "store_crash" && kinds.size() == 1) {
-      const auto supported = search::supported_fault_kinds(algorithm);
+      const auto supported = search::supported_fault_kinds(algorithm, stores);
       if (std::find(supported.begin(), supported.end(), "store_crash") == supported.end())
         throw UsageError{"--faults: store_crash needs an algorithm on several stores (" +
                          algorithm + " uses one)"};
@@ -456,7 +459,26 @@ int check_one(const Args& args, const CommonFlags& common) {
 
   search::SearchConfig cfg;
   cfg.space.algorithm = info->name;
-  cfg.space.fault_kinds = parse_faults(args.value("--faults").value_or("all"), info->name);
+  for (const auto& kv : args.values("--option")) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError{"--option: \"" + kv + "\" is not KEY=VALUE"};
+    const std::string key = kv.substr(0, eq);
+    if (!info->option_keys.count(key))
+      throw UsageError{"--option " + key + ": unknown option of " + info->name +
+                       " (see lockstep algorithms)"};
+    cfg.space.options.set(key, kv.substr(eq + 1));
+  }
+  int stores = info->stores;
+  try {
+    stores = static_cast<int>(cfg.space.options.integer("stores", info->stores));
+  } catch (const OptionError& e) {
+    throw UsageError{"--option " + e.key + ": " + e.problem};
+  }
+  if (stores < 1 || stores > 64)
+    throw UsageError{"--option stores: must be between 1 and 64, got " + std::to_string(stores)};
+  cfg.space.fault_kinds =
+      parse_faults(args.value("--faults").value_or("all"), info->name, stores);
   const std::string resource =
       args.value("--resource").value_or(info->has_fencing_token ? "fenced" : "unfenced");
   if (resource != "fenced" && resource != "unfenced" && resource != "none")
@@ -717,7 +739,7 @@ int check_all(const Args& args, const CommonFlags& common) {
 int check_command(const std::vector<std::string>& argv) {
   Args args(argv,
             {"--algo", "--faults", "--runs", "--seed", "--jobs", "--shard", "--out", "--resource",
-             "--fencing", "--checkers", "--max-shrink"},
+             "--fencing", "--option", "--checkers", "--max-shrink"},
             {"--all", "--help"});
   if (args.has("--help")) {
     std::cout << kCheckHelp;

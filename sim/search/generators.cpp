@@ -213,6 +213,7 @@ Fault to_fault(const FaultDraft& d, int clients, Duration timeout, int stores) {
 Scenario to_scenario(const SearchSpace& space, int stores, const Draft& d) {
   Scenario s;
   s.algorithm = space.algorithm;
+  s.options = space.options;
   s.seed = d.seed;
   s.clients = d.clients;
   s.session_timeout = kTimeouts[d.timeout_index];
@@ -244,18 +245,19 @@ Scenario to_scenario(const SearchSpace& space, int stores, const Draft& d) {
 
 }  // namespace
 
-std::vector<std::string> supported_fault_kinds(const std::string& algorithm) {
+std::vector<std::string> supported_fault_kinds(const std::string& algorithm, int stores) {
   const AlgorithmInfo* info = find_algorithm(algorithm);
+  if (stores <= 0) stores = info ? info->stores : 1;
   std::vector<std::string> out;
   for (const auto& k : fault_kinds())
-    if (k != "store_crash" || (info && info->stores > 1)) out.push_back(k);
+    if (k != "store_crash" || stores > 1) out.push_back(k);
   return out;
 }
 
 rc::Gen<Scenario> gen_scenario(const SearchSpace& space) {
   const AlgorithmInfo* info = find_algorithm(space.algorithm);
   if (!info) throw std::invalid_argument("unknown algorithm \"" + space.algorithm + "\"");
-  const int stores = info->stores;
+  const int stores = static_cast<int>(space.options.integer("stores", info->stores));
   for (const auto& k : space.fault_kinds) {
     const auto& known = fault_kinds();
     if (std::find(known.begin(), known.end(), k) == known.end())

@@ -36,6 +36,7 @@ struct SearchSpace {
   bool resource = false;  // a resource in every critical section
   bool fenced = true;     // ... with fenced writes
   std::string fencing;    // "", "czxid", "sequence", "none" (Scenario::fencing)
+  Options options;        // the algorithm's options, in every scenario (e.g. stores=5)
   int min_faults = 0;     // faults per scenario: min_faults .. max_faults (shrinking
   int max_faults = 4;     // never goes below min_faults)
   Duration duration = std::chrono::seconds(120);  // virtual time bound of each run
@@ -43,7 +44,8 @@ struct SearchSpace {
 
 // The fault kinds the generator can draw for an algorithm: every kind of fault_kinds(),
 // except store_crash for algorithms on a single store (it would only be skipped).
-std::vector<std::string> supported_fault_kinds(const std::string& algorithm);
+// `stores`: the stores the algorithm opens with its options (0: its default).
+std::vector<std::string> supported_fault_kinds(const std::string& algorithm, int stores = 0);
 
 // Scenarios for `space`: 2-8 clients, 1-8 cycles, hold 1ms-3s (capped so that all the
 // critical sections fit in a quarter of the duration), think 0-100ms, an acquire timeout

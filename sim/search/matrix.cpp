@@ -36,8 +36,9 @@ const std::vector<FaultClass>& fault_classes() {
   return classes;
 }
 
-std::vector<std::string> fault_class_kinds(const std::string& name, const std::string& algorithm) {
-  if (name == "all") return supported_fault_kinds(algorithm);
+std::vector<std::string> fault_class_kinds(const std::string& name, const std::string& algorithm,
+                                           int stores) {
+  if (name == "all") return supported_fault_kinds(algorithm, stores);
   for (const auto& c : fault_classes())
     if (c.name == name) return c.kinds;
   const auto& kinds = fault_kinds();

@@ -26,7 +26,8 @@ const std::vector<FaultClass>& fault_classes();
 
 // The fault kinds of a class (or of a fault kind's own name) for an algorithm; throws
 // std::invalid_argument for a name that is neither.
-std::vector<std::string> fault_class_kinds(const std::string& name, const std::string& algorithm);
+std::vector<std::string> fault_class_kinds(const std::string& name, const std::string& algorithm,
+                                           int stores = 0);
 
 // What a matrix cell searches: the class's fault kinds (at least one fault per scenario
 // except in "none"), and a resource in every critical
