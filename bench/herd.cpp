@@ -32,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/live_session.h"
 #include "core/history.h"
 #include "core/lock.h"
 #include "core/store.h"
@@ -43,6 +44,13 @@
 #include "sim/scenario.h"
 
 namespace {
+
+using lockstep::bench::cleanup;
+using lockstep::bench::close_on;
+using lockstep::bench::connect_on;
+using lockstep::bench::kLiveBase;
+using lockstep::bench::prepare;
+using lockstep::bench::with_admin_session;
 
 using namespace std::chrono_literals;
 using lockstep::Duration;
@@ -253,12 +261,6 @@ struct LiveClient {
 constexpr Duration kSessionTimeout = 10s;
 constexpr Duration kAcquireTimeout = 120s;
 
-lockstep::Task<lockstep::ConnectReply> connect_on(lockstep::Store& store, lockstep::Env& env) {
-  co_return co_await store.connect(env, kSessionTimeout);
-}
-
-lockstep::Task<void> close_on(std::shared_ptr<lockstep::Session> s) { co_await s->close(); }
-
 // The contended workload: acquire, hold, release, no think time; the Acquired stamp is
 // taken when the client knows it holds, the ReleaseStart stamp before it lets go.
 lockstep::Task<void> contend(lockstep::Env& env, lockstep::Lock& lock, const LiveConfig& cfg,
@@ -290,7 +292,8 @@ void live_client(int index, const LiveConfig& cfg, std::barrier<>& start, LiveCl
   std::shared_ptr<lockstep::Session> session;
   bool arrived = false;
   try {
-    lockstep::ConnectReply r = lockstep::real::run_task(env, connect_on(store, env), 60s);
+    lockstep::ConnectReply r =
+        lockstep::real::run_task(env, connect_on(store, env, kSessionTimeout), 60s);
     if (r.err != lockstep::Error::Ok)
       throw std::runtime_error("connect: " + std::string(lockstep::error_name(r.err)));
     session = r.session;
@@ -357,31 +360,6 @@ Breakdown breakdown(const std::vector<LiveClient>& clients) {
     std::sort(v->begin(), v->end());
   return b;
 }
-
-// A short-lived session of its own for setup and cleanup.
-template <class F>
-lockstep::Error with_admin_session(const std::string& connect, F&& body) {
-  lockstep::real::EventLoop loop;
-  lockstep::real::LiveEnv env(loop, 1000);
-  lockstep::real::ZkStore store(connect);
-  lockstep::ConnectReply r = lockstep::real::run_task(env, connect_on(store, env), 60s);
-  if (r.err != lockstep::Error::Ok) return r.err;
-  lockstep::Error e = lockstep::real::run_task(env, body(*r.session), 120s);
-  lockstep::real::run_task(env, close_on(r.session), 30s);
-  return e;
-}
-
-lockstep::Task<lockstep::Error> prepare(lockstep::Session& s, std::string dir) {
-  co_return co_await lockstep::real::ensure_path(s, dir);
-}
-
-lockstep::Task<lockstep::Error> cleanup(lockstep::Session& s, std::string path, std::string base) {
-  lockstep::Error e = co_await lockstep::real::remove_recursive(s, path);
-  co_await s.remove(base, -1);  // NotEmpty while other runs use it: fine
-  co_return e;
-}
-
-const std::string kLiveBase = "/lockstep-bench";
 
 int env_int(const char* name, int fallback) {
   const char* v = std::getenv(name);

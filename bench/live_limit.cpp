@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/live_session.h"
 #include "core/store.h"
 #include "core/task.h"
 #include "real/event_loop.h"
@@ -29,6 +30,13 @@
 #include "real/zk_store.h"
 
 namespace {
+
+using lockstep::bench::cleanup;
+using lockstep::bench::close_on;
+using lockstep::bench::connect_on;
+using lockstep::bench::kLiveBase;
+using lockstep::bench::prepare;
+using lockstep::bench::with_admin_session;
 
 using namespace std::chrono_literals;
 using lockstep::Duration;
@@ -47,12 +55,6 @@ struct Lanes {
   int running = 0;
   lockstep::Promise<lockstep::Unit> all_done;
 };
-
-lockstep::Task<lockstep::ConnectReply> connect_on(lockstep::Store& store, lockstep::Env& env) {
-  co_return co_await store.connect(env, kSessionTimeout);
-}
-
-lockstep::Task<void> close_on(std::shared_ptr<lockstep::Session> s) { co_await s->close(); }
 
 lockstep::Task<void> lane(lockstep::Env& env, lockstep::Session& s, std::string prefix, Time end,
                           Counts& counts, std::shared_ptr<Lanes> lanes) {
@@ -92,7 +94,8 @@ void session_thread(int index, const std::string& connect, const std::string& di
   std::shared_ptr<lockstep::Session> session;
   bool arrived = false;
   try {
-    lockstep::ConnectReply r = lockstep::real::run_task(env, connect_on(store, env), 60s);
+    lockstep::ConnectReply r =
+        lockstep::real::run_task(env, connect_on(store, env, kSessionTimeout), 60s);
     if (r.err != lockstep::Error::Ok)
       throw std::runtime_error("connect: " + std::string(lockstep::error_name(r.err)));
     session = r.session;
@@ -109,30 +112,6 @@ void session_thread(int index, const std::string& connect, const std::string& di
     if (!arrived) start.arrive_and_drop();
   }
 }
-
-template <class F>
-lockstep::Error with_admin_session(const std::string& connect, F&& body) {
-  lockstep::real::EventLoop loop;
-  lockstep::real::LiveEnv env(loop, 1000);
-  lockstep::real::ZkStore store(connect);
-  lockstep::ConnectReply r = lockstep::real::run_task(env, connect_on(store, env), 60s);
-  if (r.err != lockstep::Error::Ok) return r.err;
-  lockstep::Error e = lockstep::real::run_task(env, body(*r.session), 120s);
-  lockstep::real::run_task(env, close_on(r.session), 30s);
-  return e;
-}
-
-lockstep::Task<lockstep::Error> prepare(lockstep::Session& s, std::string dir) {
-  co_return co_await lockstep::real::ensure_path(s, dir);
-}
-
-lockstep::Task<lockstep::Error> cleanup(lockstep::Session& s, std::string path, std::string base) {
-  lockstep::Error e = co_await lockstep::real::remove_recursive(s, path);
-  co_await s.remove(base, -1);  // NotEmpty while other runs use it: fine
-  co_return e;
-}
-
-const std::string kLiveBase = "/lockstep-bench";
 
 void BM_LiveLimit(benchmark::State& state) {
   const char* zk = std::getenv("LOCKSTEP_ZK");

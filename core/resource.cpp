@@ -128,6 +128,13 @@ Task<ResourceWrite> FencedResource::write(int64_t value, std::optional<uint64_t>
     w.indeterminate = outcome_unknown(e);
     w.detail = std::string(w.indeterminate ? kWriteUnknownPrefix : "failed: ") + err_text(e);
   };
+  // The zxid goes into the detail: the fencing checker orders accepted writes by it.
+  auto accepted = [&w](uint64_t mark, const Stat& stat) {
+    w.accepted = true;
+    w.max_token = mark;
+    w.mzxid = stat.mzxid;
+    w.detail = std::string(kWriteZxidPrefix) + std::to_string(w.mzxid);
+  };
 
   if (!fenced_) {
     // Blind overwrite: the token is kept in the node for the record, never compared.
@@ -145,10 +152,7 @@ Task<ResourceWrite> FencedResource::write(int64_t value, std::optional<uint64_t>
       failed(set.err);
       co_return w;
     }
-    w.accepted = true;
-    w.max_token = mark;
-    w.mzxid = set.stat.mzxid;
-    w.detail = std::string(kWriteZxidPrefix) + std::to_string(w.mzxid);
+    accepted(mark, set.stat);
     co_return w;
   }
 
@@ -179,10 +183,7 @@ Task<ResourceWrite> FencedResource::write(int64_t value, std::optional<uint64_t>
       failed(set.err);
       co_return w;
     }
-    w.accepted = true;
-    w.max_token = mark;
-    w.mzxid = set.stat.mzxid;
-    w.detail = std::string(kWriteZxidPrefix) + std::to_string(w.mzxid);
+    accepted(mark, set.stat);
     co_return w;
   }
   w.err = Error::BadVersion;
