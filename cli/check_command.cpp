@@ -39,7 +39,9 @@ using Clock = std::chrono::steady_clock;
 const char* kCheckHelp =
     R"(usage: lockstep check --algo A [--faults LIST|all|none] [--runs N] [--seed S]
                       [--jobs J] [--shard K/N] [--out DIR] [--resource fenced|unfenced|none]
-                      [--fencing czxid|sequence|none] [--checkers LIST] [--max-shrink N]
+                      [--resource-store same|separate]
+                      [--fencing czxid|sequence|none] [--option KEY=VALUE]
+                      [--checkers LIST] [--max-shrink N]
        lockstep check --all [--algo LIST] [--runs N] [--seed S] [--jobs J] [--out DIR]
                       [--checkers LIST]
 
@@ -64,6 +66,9 @@ file with its trace, replayed from the file to confirm the verdict, and explaine
   --out DIR           where counterexamples go (default lockstep-out)
   --resource R        a resource in every critical section: fenced, unfenced or none
                       (default: fenced if the algorithm has a fencing token, else unfenced)
+  --resource-store S  where the resource lives: same (on the lock's own session, the
+                      default) or separate (a storage service of its own; see
+                      docs/scenario.md)
   --fencing F         where the resource's token comes from: czxid, sequence or none
   --option KEY=VALUE  an algorithm option in every generated scenario (repeatable), e.g.
                       --option stores=5 for redlock on five stores (store_crash joins "all")
@@ -291,7 +296,9 @@ std::string describe_scenario(const sim::Scenario& s) {
     << format_duration(s.workload.hold) << ", think " << format_duration(s.workload.think)
     << "), session timeout " << format_duration(s.session_timeout) << ", latency "
     << format_duration(s.network.latency.min) << ".." << format_duration(s.network.latency.max);
-  if (s.resource.enabled) o << ", resource " << (s.resource.fenced ? "fenced" : "unfenced");
+  if (s.resource.enabled)
+    o << ", resource " << (s.resource.fenced ? "fenced" : "unfenced")
+      << (s.resource.separate_store ? " (separate)" : "");
   if (!s.fencing.empty()) o << ", fencing " << s.fencing;
   o << ", seed " << s.seed;
   return o.str();
@@ -477,14 +484,19 @@ int check_one(const Args& args, const CommonFlags& common) {
   }
   if (stores < 1 || stores > 64)
     throw UsageError{"--option stores: must be between 1 and 64, got " + std::to_string(stores)};
-  cfg.space.fault_kinds =
-      parse_faults(args.value("--faults").value_or("all"), info->name, stores);
+  cfg.space.fault_kinds = parse_faults(args.value("--faults").value_or("all"), info->name, stores);
   const std::string resource =
       args.value("--resource").value_or(info->has_fencing_token ? "fenced" : "unfenced");
   if (resource != "fenced" && resource != "unfenced" && resource != "none")
     throw UsageError{"--resource: \"" + resource + "\" is not fenced, unfenced or none"};
   cfg.space.resource = resource != "none";
   cfg.space.fenced = resource == "fenced";
+  const std::string resource_store = args.value("--resource-store").value_or("same");
+  if (resource_store != "same" && resource_store != "separate")
+    throw UsageError{"--resource-store: \"" + resource_store + "\" is not same or separate"};
+  if (resource == "none" && args.has("--resource-store"))
+    throw UsageError{"--resource-store: there is no resource (--resource none)"};
+  cfg.space.separate_resource = resource_store == "separate";
   if (auto f = args.value("--fencing")) {
     if (*f != "czxid" && *f != "sequence" && *f != "none")
       throw UsageError{"--fencing: \"" + *f + "\" is not czxid, sequence or none"};
@@ -537,7 +549,7 @@ int check_one(const Args& args, const CommonFlags& common) {
   const std::string space =
       "faults: " +
       (cfg.space.fault_kinds.empty() ? std::string("none") : join(cfg.space.fault_kinds)) +
-      "; resource: " + resource +
+      "; resource: " + resource + (cfg.space.separate_resource ? " (separate)" : "") +
       (cfg.space.fencing.empty() ? "" : "; fencing: " + cfg.space.fencing);
   const std::string shard = cfg.shard.count > 1 ? " (shard " + std::to_string(cfg.shard.index) +
                                                       "/" + std::to_string(cfg.shard.count) + ")"
@@ -566,7 +578,7 @@ int check_one(const Args& args, const CommonFlags& common) {
 }
 
 int check_all(const Args& args, const CommonFlags& common) {
-  for (const char* flag : {"--faults", "--shard", "--resource", "--fencing"})
+  for (const char* flag : {"--faults", "--shard", "--resource", "--resource-store", "--fencing"})
     if (args.has(flag))
       throw UsageError{std::string(flag) +
                        ": not with --all (the matrix runs every fault class "
@@ -739,7 +751,7 @@ int check_all(const Args& args, const CommonFlags& common) {
 int check_command(const std::vector<std::string>& argv) {
   Args args(argv,
             {"--algo", "--faults", "--runs", "--seed", "--jobs", "--shard", "--out", "--resource",
-             "--fencing", "--option", "--checkers", "--max-shrink"},
+             "--resource-store", "--fencing", "--option", "--checkers", "--max-shrink"},
             {"--all", "--help"});
   if (args.has("--help")) {
     std::cout << kCheckHelp;

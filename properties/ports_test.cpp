@@ -80,6 +80,22 @@ class PortsWorld {
   sim::ReadResult node(const std::string& path, int s = 0) {
     return server(s).tree().get(0, path, false);
   }
+  // A redlock key's current incarnation on store s: its lowest child; empty if none.
+  std::string redlock_incarnation(const std::string& key, int s = 0) {
+    std::vector<std::string> kids = children(key, s);
+    if (kids.empty()) return {};
+    return key + "/" + *std::min_element(kids.begin(), kids.end());
+  }
+  // What a GET of that key answers on store s: its value, or NoNode.
+  sim::ReadResult redlock_key(const std::string& key, int s = 0) {
+    std::string at = redlock_incarnation(key, s);
+    if (at.empty()) {
+      sim::ReadResult none;
+      none.err = Error::NoNode;
+      return none;
+    }
+    return node(at, s);
+  }
 
  private:
   static Task<void> guarded(Task<void> t) {
@@ -749,9 +765,9 @@ TEST(Redlock, LockUnlockOnOneStore) {
     out->a_local_at = w->client(0).now();
     out->a_until = lock.until();
     out->value = lock.value();
-    sim::ReadResult key = w->node(kPath);
+    sim::ReadResult key = w->redlock_key(kPath);
     out->stored = key.data;
-    out->owner_bits = w->server().tree().stored_ephemeral_owner(kPath);
+    out->owner_bits = w->server().tree().stored_ephemeral_owner(w->redlock_incarnation(kPath));
     out->valid_before = co_await lock.valid();
     out->released = co_await lock.release();
     out->valid_after = co_await lock.valid();
@@ -775,7 +791,8 @@ TEST(Redlock, LockUnlockOnOneStore) {
   EXPECT_FALSE(out.valid_after);
   EXPECT_FALSE(out.released_again.ok);
   EXPECT_EQ(out.released_again.error, locks::kRedlockNotAcquired);
-  EXPECT_EQ(w.node(kPath).err, Error::NoNode);
+  EXPECT_EQ(w.redlock_key(kPath).err, Error::NoNode);
+  EXPECT_TRUE(w.children(kPath).empty());
 }
 
 TEST(Redlock, GivesUpAfterItsTriesAndLeavesNoKey) {
@@ -792,7 +809,8 @@ TEST(Redlock, GivesUpAfterItsTriesAndLeavesNoKey) {
     co_await sleep_until(w->client(1), 100ms);
     out->b = co_await lock.acquire(w->client(1).now() + 5s);
     out->b_at = w->now_s();
-    out->stored = w->node(kPath).data;
+    out->stored = w->redlock_key(kPath).data;
+    out->key_on_store.push_back(w->children(kPath).size() == 1);
   }(&w, &out));
   w.run_until(10s);
 
@@ -803,6 +821,7 @@ TEST(Redlock, GivesUpAfterItsTriesAndLeavesNoKey) {
   EXPECT_GT(out.b_at, 0.1 + 3 * 0.010);
   EXPECT_LT(out.b_at, 0.1 + 3 * 0.150 + 0.05);
   EXPECT_EQ(out.stored, "holder");  // the loser's releases compared values and kept it
+  EXPECT_EQ(out.key_on_store, std::vector<bool>{true});  // each losing SET took its node back
   EXPECT_TRUE(out.released.ok);
 }
 
@@ -899,14 +918,16 @@ TEST(Redlock, FiveStoresNeedAQuorumOfThree) {
   PortsWorld w(2, 5);
   w.spawn(0, [](PortsWorld* w) -> Task<void> {
     LockContext ctx = co_await context(w, 0, "value=other");
-    // Another holder's value on stores 0 and 1 (plain nodes: they stay).
-    co_await ctx.sessions[0]->create("/locks", "", CreateMode::Persistent);
-    co_await ctx.sessions[1]->create("/locks", "", CreateMode::Persistent);
-    co_await ctx.sessions[0]->create(kPath, "other", CreateMode::Persistent);
-    co_await ctx.sessions[1]->create(kPath, "other", CreateMode::Persistent);
+    // Another holder's value on stores 0 and 1 (plain incarnations: they stay).
+    auto set_other = [](Session& s) -> Task<void> {
+      co_await s.create("/locks", "", CreateMode::Persistent);
+      co_await s.create(kPath, "", CreateMode::Persistent);
+      co_await s.create(std::string(kPath) + "/key-", "other", CreateMode::PersistentSequential);
+    };
+    co_await set_other(*ctx.sessions[0]);
+    co_await set_other(*ctx.sessions[1]);
     co_await sleep_until(w->client(0), 2s);
-    co_await ctx.sessions[2]->create("/locks", "", CreateMode::Persistent);
-    co_await ctx.sessions[2]->create(kPath, "other", CreateMode::Persistent);
+    co_await set_other(*ctx.sessions[2]);
   }(&w));
   w.spawn(1, [](PortsWorld* w, Out* out) -> Task<void> {
     locks::RedlockLock lock(co_await context(w, 1, "value=mine,tries=3"));
@@ -914,12 +935,12 @@ TEST(Redlock, FiveStoresNeedAQuorumOfThree) {
     EXPECT_EQ(lock.quorum(), 3);
     co_await sleep_until(w->client(1), 1s);
     out->two_taken = co_await lock.acquire(w->client(1).now() + 5s);
-    for (int s = 0; s < 5; ++s) out->after_two.push_back(w->node(kPath, s).data);
+    for (int s = 0; s < 5; ++s) out->after_two.push_back(w->redlock_key(kPath, s).data);
     co_await lock.release();
     co_await sleep_until(w->client(1), 3s);
     out->three_taken = co_await lock.acquire(w->client(1).now() + 5s);
     for (int s = 0; s < 5; ++s) {
-      sim::ReadResult r = w->node(kPath, s);
+      sim::ReadResult r = w->redlock_key(kPath, s);
       out->after_three.push_back(r.err == Error::Ok ? r.data : "-");
     }
   }(&w, &out));
@@ -1018,6 +1039,34 @@ TEST(LeaseFenced, FencingTokenGrowsSurvivesReleaseAndNonFencingResetsIt) {
   EXPECT_NE(out.rows[0].find("\"token\":1"), std::string::npos) << out.rows[0];
   EXPECT_NE(out.rows[2].find("\"token\":3"), std::string::npos) << out.rows[2];
   EXPECT_EQ(out.rows[3], "-");
+}
+
+// fencing=mixed: the even-numbered client fences, the odd one does not; a bad value of
+// the option is refused by name.
+TEST(LeaseFenced, MixedFencingByClientIndex) {
+  LeaseOut out;
+  PortsWorld w(2);
+  std::map<std::string, std::string> mixed = {{"fencing", "mixed"}};
+  w.spawn(0, lease_cycle(&w, &out, 0, 0s, mixed));
+  w.spawn(1, lease_cycle(&w, &out, 1, 1s, mixed));
+  w.run_until(5s);
+
+  ASSERT_EQ(out.got.size(), 2u);
+  EXPECT_EQ(out.got[0].lease.token, std::optional<uint64_t>(1));
+  EXPECT_FALSE(out.got[1].lease.token.has_value());
+  EXPECT_EQ(out.rows[1], "-");  // the non-fencing release deleted the row
+
+  PortsWorld bad(1);
+  bool refused = false;
+  bad.client(0).spawn([](PortsWorld* w, bool* refused) -> Task<void> {
+    try {
+      locks::LeaseFencedLock lock(co_await context(w, 0, "fencing=sometimes"));
+    } catch (const OptionError& e) {
+      *refused = e.key == "fencing" && e.problem == "is not true, false or mixed";
+    }
+  }(&bad, &refused));
+  bad.run_until(1s);
+  EXPECT_TRUE(refused);
 }
 
 // Without heartbeats in time, the lease ends locally (lost, IsExpired), and another

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 
 #include "core/lock.h"
 #include "core/resource.h"
@@ -60,10 +61,25 @@ std::vector<std::string> leftover_nodes(DataTree& tree, const std::string& lock_
   return out;
 }
 
+// TTL nodes under the lock path (Redlock's keys) go by themselves, at the first pass of
+// the server's container manager after their TTL: the longest TTL still to run out, or
+// nullopt when there is none.
+std::optional<Duration> longest_ttl_under(DataTree& tree, const std::string& lock_path) {
+  constexpr uint64_t kTtlMark = 0xFF00000000000000ULL;
+  std::optional<Duration> longest;
+  for (auto& p : tree.paths_under(lock_path)) {
+    auto owner = static_cast<uint64_t>(tree.stored_ephemeral_owner(p));
+    if ((owner & kTtlMark) != kTtlMark) continue;
+    Duration ttl = std::chrono::milliseconds(static_cast<int64_t>(owner & ~kTtlMark));
+    longest = std::max(longest.value_or(Duration(0)), ttl);
+  }
+  return longest;
+}
+
 // When the last fault of the run is over: each fault's own end (its length, its restart,
-// its strobe, a backward jump), and for a nemesis no earlier than quiet_after, after which it starts
-// nothing. A drop_reply is counted at the moment it is armed, though it strikes at the
-// next matching request; a drift goes on for ever but is a rate, not an outage.
+// its strobe, a backward jump), and for a nemesis no earlier than quiet_after, after which it
+// starts nothing. A drop_reply is counted at the moment it is armed, though it strikes at the next
+// matching request; a drift goes on for ever but is a rate, not an outage.
 Time faults_over(const Scenario& sc) {
   Time end{0};
   auto add = [&end](const Fault& f) {
@@ -141,10 +157,10 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   World world(sc.seed, options.keep_trace);
   if (world.tracing())
     world.trace("\"src\":\"world\",\"ev\":\"start\",\"algorithm\":" + json_quote(sc.algorithm) +
-                ",\"seed\":" + std::to_string(sc.seed) + ",\"clients\":" +
-                std::to_string(sc.clients));
+                ",\"seed\":" + std::to_string(sc.seed) +
+                ",\"clients\":" + std::to_string(sc.clients));
   // One independent server per store the algorithm opens (Redlock's N), each a process
-  // with its own clock; store 0 also holds a separate resource.
+  // with its own clock.
   const int store_count = static_cast<int>(sc.options.integer("stores", algo->stores));
   if (store_count < 1 || store_count > 64)
     throw ScenarioError{"options.stores: must be between 1 and 64, got " +
@@ -156,12 +172,24 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   std::vector<std::unique_ptr<SimStore>> stores;
   for (int k = 0; k < store_count; ++k) {
     std::string name = store_count == 1 ? "server" : "store " + std::to_string(k);
-    server_processes.push_back(
-        std::make_unique<Process>(world, -1, name, world.rng().fork_seed()));
+    server_processes.push_back(std::make_unique<Process>(world, -1, name, world.rng().fork_seed()));
     servers.push_back(
         std::make_unique<ZkServer>(world, network, *server_processes.back(), sc.server, name));
     servers.back()->start();
     stores.push_back(std::make_unique<SimStore>(network, *servers.back(), &client_stats));
+  }
+  // With N stores, a separate resource is a storage service of its own: a server that no
+  // store fault names, so a store that restarts empty does not take the data with it.
+  // With one store it stays a second session on that server (see below).
+  std::unique_ptr<Process> resource_process;
+  std::unique_ptr<ZkServer> resource_server;
+  std::unique_ptr<SimStore> resource_store;
+  if (sc.resource.enabled && sc.resource.separate_store && store_count > 1) {
+    resource_process = std::make_unique<Process>(world, -1, "resource", world.rng().fork_seed());
+    resource_server =
+        std::make_unique<ZkServer>(world, network, *resource_process, sc.server, "resource");
+    resource_server->start();
+    resource_store = std::make_unique<SimStore>(network, *resource_server, &client_stats);
   }
   ZkServer& server = *servers[0];
   SimStore& store = *stores[0];
@@ -184,13 +212,13 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     cfg.resource.enabled = sc.resource.enabled;
     cfg.resource.fenced = sc.resource.fenced;
     cfg.resource.separate_store = sc.resource.separate_store;
-    // The simulator has one server: a "separate" resource is a second session on it,
-    // asking for the longest timeout the server grants (20 ticks), as a storage
-    // service's connection would outlive the lock's session. So a pause that expires the
-    // lock's session leaves the resource's alive, and the stale holder's write arrives;
-    // session faults aimed at the client (expire_session) and process-wide ones (a crash,
-    // a partition, a server stall) still reach it.
-    cfg.resource_store = &store;
+    // With one store, a "separate" resource is a second session on its server, asking
+    // for the longest timeout the server grants (20 ticks), as a storage service's
+    // connection would outlive the lock's session. So a pause that expires the lock's
+    // session leaves the resource's alive, and the stale holder's write arrives; session
+    // faults aimed at the client (expire_session) and process-wide ones (a crash, a
+    // partition, a server stall) still reach it.
+    cfg.resource_store = resource_store ? resource_store.get() : &store;
     cfg.resource_session_timeout = 20 * sc.server.tick_time;
     cfg.fencing = *fencing;
     return cfg;
@@ -218,8 +246,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   // Done when every client finished its workload or is down for good.
   auto settled = [&] {
     for (int i = 0; i < sc.clients; ++i)
-      if (!recorder.finished(i) && (clients[i]->alive() || faults.restart_pending(i)))
-        return false;
+      if (!recorder.finished(i) && (clients[i]->alive() || faults.restart_pending(i))) return false;
     return true;
   };
   world.run(Time(sc.duration), settled);
@@ -230,9 +257,24 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   auto no_sessions = [&] {
     for (auto& sv : servers)
       if (sv->session_count() > 0) return false;
-    return true;
+    return !resource_server || resource_server->session_count() == 0;
   };
   world.run(std::min(Time(sc.duration), world.now() + 22 * sc.server.tick_time), no_sessions);
+  // Likewise a key whose owner gave up on it: it is not left behind, only not yet expired.
+  std::optional<Duration> ttl_left;
+  for (auto& sv : servers)
+    if (auto t = longest_ttl_under(sv->tree(), sc.lock_path))
+      ttl_left = std::max(ttl_left.value_or(Duration(0)), *t);
+  if (ttl_left) {
+    auto no_ttl_nodes = [&] {
+      for (auto& sv : servers)
+        if (longest_ttl_under(sv->tree(), sc.lock_path)) return false;
+      return true;
+    };
+    world.run(
+        std::min(Time(sc.duration), world.now() + *ttl_left + 2 * sc.server.ttl_check_interval),
+        no_ttl_nodes);
+  }
 
   result.all_clients_done = true;
   for (int i = 0; i < sc.clients; ++i) result.all_clients_done &= recorder.finished(i);
@@ -240,6 +282,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     for (auto& p : leftover_nodes(servers[k]->tree(), sc.lock_path))
       result.leftover.push_back(servers.size() == 1 ? p : "store " + std::to_string(k) + ":" + p);
   for (auto& sv : servers) result.stats.store_requests += sv->stats().requests;
+  if (resource_server) result.stats.store_requests += resource_server->stats().requests;
   result.stats.watch_notifications = client_stats.notifications;
   result.stats.events = static_cast<int64_t>(world.events_run());
   result.stats.virtual_time = clients_settled;
@@ -251,7 +294,8 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   // Every checker that applies, in a fixed order.
   result.verdicts.push_back(check_mutual_exclusion(result.history));
   if (sc.resource.enabled) {
-    LostUpdateInput final_value = final_resource(server.tree(), sc.lock_path);
+    LostUpdateInput final_value =
+        final_resource(resource_server ? resource_server->tree() : server.tree(), sc.lock_path);
     result.resource_value = final_value.final_value;
     result.verdicts.push_back(check_fencing(result.history));
     result.verdicts.push_back(check_lost_update(result.history, final_value));

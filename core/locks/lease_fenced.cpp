@@ -349,7 +349,15 @@ LeaseFencedLock::Settings read_settings(const Options& o, Env& env) {
   s.warn_after = o.duration("warn_after", s.warn_after);
   s.max_clock_skew = o.duration("max_clock_skew", s.max_clock_skew);
   s.call_timeout = o.duration("call_timeout", s.call_timeout);
-  s.fencing = o.boolean("fencing", s.fencing);
+  // "mixed": even-numbered clients lock with fencing and odd ones without, on one row, as
+  // the library allows (its two modes share the table).
+  const std::string fencing = o.text("fencing", "false");
+  if (fencing == "mixed")
+    s.fencing = env.client_index() % 2 == 0;
+  else if (fencing == "true" || fencing == "false")
+    s.fencing = fencing == "true";
+  else
+    throw OptionError{"fencing", "is not true, false or mixed"};
   // The factory replaces zero durations with its defaults.
   const LeaseFencedLock::Settings defaults;
   if (s.lease == Duration(0)) s.lease = defaults.lease;

@@ -31,8 +31,9 @@
 // fires when IsExpired() becomes true: at the local lease end (or at Unlock).
 //
 // Options (the library's defaults): lease 1m, heartbeat 15s, warn_after 50s,
-// max_clock_skew 10s, call_timeout 1s, fencing false, owner (the Locker's owner name;
-// default "client-<index>-<random hex>", one per Lock instance).
+// max_clock_skew 10s, call_timeout 1s, fencing false (or "mixed": clients with an even
+// index fence, odd ones do not, to search the two modes on one lock), owner (the
+// Locker's owner name; default "client-<index>-<random hex>", one per Lock instance).
 //
 // Where the port has to choose: "the epoch" is a reading far before any clock of a run
 // (processes' clocks here start near 0, not at Unix time); destroying the Lock closes

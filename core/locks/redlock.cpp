@@ -38,6 +38,14 @@ RedlockLock::Settings read_settings(const Options& o) {
   return s;
 }
 
+// The key's current incarnation: the lowest of the sequence-named children, or none.
+std::optional<std::string> lowest_child(const std::string& key,
+                                        const std::vector<std::string>& children) {
+  std::vector<SequentialNode> sorted = sorted_by_sequence(children);
+  if (sorted.empty()) return std::nullopt;
+  return join_path(key, sorted.front().name);
+}
+
 AcquireResult failure(std::string why) {
   AcquireResult r;
   r.error = std::move(why);
@@ -72,13 +80,14 @@ Task<AcquireResult> RedlockLock::acquire(Time deadline) {
     }
     const Time start = env_.now();
     const Time bound = std::min(deadline, start + scaled(settings_.timeout_factor));
-    Tally got = co_await on_all_stores(Op::Acquire, value, bound);
+    Tally got = co_await on_all_stores(Op::Acquire, value, bound, {});
     // The validity is the client's own reckoning: each key expires on its server's
     // clock, which the drift factor is trusted to cover.
     const Time now = env_.now();
     const Time until = now + settings_.expiry - (now - start) - scaled(settings_.drift_factor);
     if (got.ok >= quorum() && now < until) {
       value_ = value;
+      nodes_ = got.nodes;
       until_ = until;
       AcquireResult r;
       r.acquired = true;
@@ -88,14 +97,14 @@ Task<AcquireResult> RedlockLock::acquire(Time deadline) {
     // Not enough: take back what we set, on every store, within the same bound.
     const Time after = env_.now();
     co_await on_all_stores(Op::Release, value,
-                           std::min(deadline, after + scaled(settings_.timeout_factor)));
+                           std::min(deadline, after + scaled(settings_.timeout_factor)), got.nodes);
     if (i == settings_.tries - 1 && !got.errors.empty()) co_return failure(got.errors);
   }
   co_return failure(std::string(kRedlockFailed));
 }
 
 Task<ReleaseResult> RedlockLock::release() {
-  Tally got = co_await on_all_stores(Op::Release, value_, std::nullopt);
+  Tally got = co_await on_all_stores(Op::Release, value_, std::nullopt, nodes_);
   ReleaseResult r;
   if (got.ok < quorum()) {
     r.ok = false;
@@ -106,7 +115,7 @@ Task<ReleaseResult> RedlockLock::release() {
 
 Task<ReleaseResult> RedlockLock::extend() {
   const Time start = env_.now();
-  Tally got = co_await on_all_stores(Op::Touch, value_, std::nullopt);
+  Tally got = co_await on_all_stores(Op::Touch, value_, std::nullopt, nodes_);
   ReleaseResult r;
   const Time now = env_.now();
   const Time until = now + settings_.expiry - (now - start) - scaled(settings_.drift_factor);
@@ -122,24 +131,29 @@ Task<ReleaseResult> RedlockLock::extend() {
 Task<bool> RedlockLock::valid() {
   // May say true when a quorum answered in time but a key expired while the last
   // stores were still answering, as the library's documentation warns.
-  Tally got = co_await on_all_stores(Op::Read, value_, std::nullopt);
+  Tally got = co_await on_all_stores(Op::Read, value_, std::nullopt, nodes_);
   co_return got.ok >= quorum();
 }
 
 Task<RedlockLock::Tally> RedlockLock::on_all_stores(Op op, std::string value,
-                                                    std::optional<Time> bound) {
+                                                    std::optional<Time> bound,
+                                                    std::vector<std::string> known) {
   // Every store's call is its own task, so all proceed at once (a goroutine per pool in
   // the library); the results are collected when all have answered or the bound passed.
   std::vector<Future<StoreAnswer>> answers;
   answers.reserve(sessions_.size());
-  for (const auto& session : sessions_) {
+  known.resize(sessions_.size());
+  for (size_t k = 0; k < sessions_.size(); ++k) {
     Promise<StoreAnswer> promise;
     answers.push_back(promise.future());
-    env_.spawn(settle_into(store_op(op, env_, session, key_, value, settings_.expiry), promise));
+    env_.spawn(settle_into(
+        store_op(op, env_, sessions_[k], key_, value, settings_.expiry, known[k]), promise));
   }
   Future<Unit> timer = bound ? env_.timer_at(*bound) : Future<Unit>();
   Tally tally;
-  for (auto& answer : answers) {
+  tally.nodes.resize(sessions_.size());
+  for (size_t k = 0; k < answers.size(); ++k) {
+    Future<StoreAnswer>& answer = answers[k];
     if (timer.valid()) {
       size_t first = co_await first_of(answer, timer);
       if (first == 1) {
@@ -152,6 +166,7 @@ Task<RedlockLock::Tally> RedlockLock::on_all_stores(Op op, std::string value,
     if (a.ok) {
       ++tally.ok;
       tally.czxid = a.czxid;
+      tally.nodes[k] = a.node;
     } else if (!a.error.empty()) {
       tally.errors += (tally.errors.empty() ? "" : "; ") + a.error;
     }
@@ -162,32 +177,59 @@ Task<RedlockLock::Tally> RedlockLock::on_all_stores(Op op, std::string value,
 Task<RedlockLock::StoreAnswer> RedlockLock::store_op(Op op, Env& env,
                                                      std::shared_ptr<Session> session,
                                                      std::string key, std::string value,
-                                                     Duration expiry) {
+                                                     Duration expiry, std::string known) {
   StoreAnswer out;
   auto error = [&out](Error e) {
     out.error = std::string(error_name(e));
     return out;
   };
   if (op == Op::Acquire) {
-    // SET key value NX PX expiry.
+    // SET key value NX PX expiry: a TTL node of our own, and the listing right behind it
+    // on the same connection (so in one round trip), which shows whether an older
+    // incarnation of the key is still there.
     for (int attempt = 0; attempt < 2; ++attempt) {
-      CreateReply made =
-          co_await session->create(key, value, CreateMode::PersistentWithTtl, expiry);
-      if (made.err == Error::Ok) {
+      Future<CreateReply> creating =
+          session->create(join_path(key, kIncarnationPrefix), value,
+                          CreateMode::PersistentSequentialWithTtl, expiry);
+      Future<ChildrenReply> listing = session->children(key, false);
+      CreateReply made = co_await creating;
+      ChildrenReply kids = co_await listing;
+      if (made.err == Error::NoNode && attempt == 0) {
+        Error parents = co_await ensure_path(env, *session, key, env.now() + expiry);
+        if (parents != Error::Ok) co_return error(parents);
+        continue;
+      }
+      if (made.err != Error::Ok) co_return error(made.err);
+      std::optional<std::string> first;
+      if (kids.err == Error::Ok) first = lowest_child(key, kids.children);
+      if (first && *first == made.path) {
         out.ok = true;
         out.czxid = made.stat.czxid;
+        out.node = made.path;
         co_return out;
       }
-      if (made.err == Error::NodeExists) co_return out;  // SETNX said no: not an error
-      if (made.err != Error::NoNode || attempt > 0) co_return error(made.err);
-      Error parents = co_await ensure_path(env, *session, parent_path(key), env.now() + expiry);
-      if (parents != Error::Ok) co_return error(parents);
+      // The key was taken (SETNX said no), or the listing failed: ours must not stay.
+      Error removed = co_await session->remove(made.path, -1);
+      if (kids.err != Error::Ok) co_return error(kids.err);
+      if (removed != Error::Ok && removed != Error::NoNode) co_return error(removed);
+      co_return out;
     }
     co_return out;
   }
 
-  GetReply got = co_await session->get(key, false);
-  if (got.err == Error::NoNode) co_return out;  // GET returns nil
+  // The scripts' GET: our own incarnation when this Lock made it, else whichever is
+  // current (another Lock of the same value may have set it).
+  std::string node = known;
+  if (node.empty()) {
+    ChildrenReply kids = co_await session->children(key, false);
+    if (kids.err == Error::NoNode) co_return out;  // GET returns nil
+    if (kids.err != Error::Ok) co_return error(kids.err);
+    std::optional<std::string> first = lowest_child(key, kids.children);
+    if (!first) co_return out;
+    node = *first;
+  }
+  GetReply got = co_await session->get(node, false);
+  if (got.err == Error::NoNode) co_return out;
   if (got.err != Error::Ok) co_return error(got.err);
   if (got.data != value) co_return out;
   if (op == Op::Read) {
@@ -195,8 +237,9 @@ Task<RedlockLock::StoreAnswer> RedlockLock::store_op(Op op, Env& env,
     co_return out;
   }
   if (op == Op::Release) {
-    // The Lua script's DEL, with the version making get-compare-delete one step.
-    Error removed = co_await session->remove(key, got.stat.version);
+    // The script's DEL: the node's name is this incarnation's alone, so a key set again
+    // meanwhile is another node and stays.
+    Error removed = co_await session->remove(node, got.stat.version);
     if (removed == Error::Ok) {
       out.ok = true;
       co_return out;
@@ -205,7 +248,7 @@ Task<RedlockLock::StoreAnswer> RedlockLock::store_op(Op op, Env& env,
     co_return error(removed);
   }
   // PEXPIRE: setting the same value resets the node's mtime, from which its TTL runs.
-  SetReply set = co_await session->set(key, value, got.stat.version);
+  SetReply set = co_await session->set(node, value, got.stat.version);
   if (set.err == Error::Ok) {
     out.ok = true;
     co_return out;

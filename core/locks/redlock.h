@@ -3,11 +3,17 @@
 //
 // Mapping: each of the N sessions in LockContext::sessions is one independent Redis
 // server (N = 1 in the library, as deployed under the seed; the scenario's `stores`
-// option sets N). `SET key value NX PX expiry` is a create of a persistent-with-TTL node
-// at the lock path (a TTL node expires on its server's clock, from its mtime); the Lua
-// compare-and-delete is get, compare the value, remove with that version; the Lua
-// compare-and-PEXPIRE is get, compare, set the same value with that version (a set
-// resets the mtime, so the expiry starts again). A TTL create cannot go in a multi.
+// option sets N). The key is the lock path; each `SET key value NX PX expiry` that
+// succeeds makes one incarnation of it, a persistent-sequential-with-TTL node
+// `<path>/key-NNNNNNNNNN` holding the value (a TTL node expires on its server's clock,
+// from its mtime). The key's value is the lowest such node's: a SET creates its node and
+// lists the children in the same round trip (one connection is answered in order), and
+// keeps its node only if it is the lowest, else deletes it ("NX" said no). The Lua
+// compare-and-delete is get, compare the value, remove that node; the compare-and-
+// PEXPIRE is get, compare, set the same value (a set resets the mtime). ZooKeeper cannot
+// compare a value atomically, and a key created again at a fixed path would have
+// version 0 again, so get + remove(version) could delete another client's new key; a
+// node name is never reused, which makes the scripts' "only if it is still mine" exact.
 //
 // Lock: a value per Lock (the `value` option, else a fresh random one); up to `tries`
 // tries, `retry_delay_min`..`retry_delay_max` (uniform) apart, each: start = now; the
@@ -31,7 +37,9 @@
 // its expiry by up to that interval; a create that meets a missing parent makes the
 // parent first (Redis keys have none). The last try's store errors are returned as
 // they are (go-redsync returns them instead of ErrFailed); otherwise a failed Lock is
-// "dsync: failed to acquire lock".
+// "dsync: failed to acquire lock". A SET that loses deletes its node a round trip later;
+// a SET from a third client in between sees that node as the key and fails where Redis
+// would have succeeded (a spurious "NX said no", never a second holder).
 #pragma once
 
 #include <memory>
@@ -45,6 +53,8 @@ namespace lockstep::locks {
 
 inline constexpr std::string_view kRedlockNotAcquired = "dsync: lock is not acquired";
 inline constexpr std::string_view kRedlockFailed = "dsync: failed to acquire lock";
+// The name of a key's incarnations, below the lock path (a sequence number follows).
+inline constexpr std::string_view kIncarnationPrefix = "key-";
 
 class RedlockLock final : public Lock {
  public:
@@ -80,8 +90,9 @@ class RedlockLock final : public Lock {
  private:
   struct Tally {
     int ok = 0;
-    std::string errors;  // go-multierror's list, "; "-joined
-    int64_t czxid = 0;   // of the last successful create (for N = 1)
+    std::string errors;              // go-multierror's list, "; "-joined
+    int64_t czxid = 0;               // of the last successful create (for N = 1)
+    std::vector<std::string> nodes;  // per store: the incarnation this op made, if any
   };
   enum class Op { Acquire, Release, Touch, Read };
   // One store's answer: `ok` if the op took effect; `error` for a store error (not for
@@ -90,14 +101,19 @@ class RedlockLock final : public Lock {
     bool ok = false;
     std::string error;
     int64_t czxid = 0;
+    std::string node;  // Acquire: the incarnation made
   };
   // One store's part of an op (SET NX PX, compare-and-delete, compare-and-PEXPIRE, GET).
+  // `known`: the incarnation this Lock made on that store, if it did (else the current
+  // one is looked up).
   static Task<StoreAnswer> store_op(Op op, Env& env, std::shared_ptr<Session> session,
-                                    std::string key, std::string value, Duration expiry);
+                                    std::string key, std::string value, Duration expiry,
+                                    std::string known);
 
   // Runs `op` with `value` on every store at once and counts the successes; with a
   // `bound`, each store's call counts as failed if it has not answered by then.
-  Task<Tally> on_all_stores(Op op, std::string value, std::optional<Time> bound);
+  Task<Tally> on_all_stores(Op op, std::string value, std::optional<Time> bound,
+                            std::vector<std::string> known);
   Duration scaled(double factor) const;
 
   Env& env_;
@@ -105,6 +121,7 @@ class RedlockLock final : public Lock {
   std::string key_;
   Settings settings_;
   std::string value_;
+  std::vector<std::string> nodes_;  // per store: the incarnation the last Lock made
   Time until_{0};
 };
 

@@ -234,6 +234,7 @@ Scenario to_scenario(const SearchSpace& space, int stores, const Draft& d) {
   s.network.latency.max = std::chrono::microseconds(d.latency_min_us + d.latency_spread_us);
   s.resource.enabled = space.resource;
   s.resource.fenced = space.fenced;
+  s.resource.separate_store = space.separate_resource;
   s.fencing = space.fencing;
   s.duration = space.duration;
   for (const FaultDraft& fd : d.faults) {

@@ -33,12 +33,13 @@ struct SearchSpace {
   std::string algorithm = "recipe";
   // Fault kinds to draw from (names of fault_kinds()); empty: no faults at all.
   std::vector<std::string> fault_kinds;
-  bool resource = false;  // a resource in every critical section
-  bool fenced = true;     // ... with fenced writes
-  std::string fencing;    // "", "czxid", "sequence", "none" (Scenario::fencing)
-  Options options;        // the algorithm's options, in every scenario (e.g. stores=5)
-  int min_faults = 0;     // faults per scenario: min_faults .. max_faults (shrinking
-  int max_faults = 4;     // never goes below min_faults)
+  bool resource = false;           // a resource in every critical section
+  bool fenced = true;              // ... with fenced writes
+  bool separate_resource = false;  // ... on a store of its own (Scenario's "separate")
+  std::string fencing;             // "", "czxid", "sequence", "none" (Scenario::fencing)
+  Options options;                 // the algorithm's options, in every scenario (e.g. stores=5)
+  int min_faults = 0;              // faults per scenario: min_faults .. max_faults (shrinking
+  int max_faults = 4;              // never goes below min_faults)
   Duration duration = std::chrono::seconds(120);  // virtual time bound of each run
 };
 
