@@ -21,6 +21,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "core/lock.h"
@@ -451,29 +452,43 @@ TEST_F(LiveRunner, LocalStoreRunsAndPausesExpire) {
   EXPECT_FALSE(paused.passed("mutual-exclusion")) << paused.out;
 }
 
+// Servers of a test's own, started by scripts/zk in a state dir of their own (`start
+// ARGS`) and stopped, with their data, when the test ends. `connect` is the last line
+// `start` printed.
+struct OwnServers {
+  std::string script, state, connect, out;
+  std::vector<std::string> env;
+  bool started = false;
+  OwnServers(const std::string& zk, const std::vector<std::string>& start_args) : script(zk) {
+    char tmpl[] = "/tmp/lockstep-live-servers.XXXXXX";
+    if (!::mkdtemp(tmpl)) return;
+    state = tmpl;
+    env = {"LOCKSTEP_ZK_STATE=" + state};
+    std::vector<std::string> args = {"start"};
+    args.insert(args.end(), start_args.begin(), start_args.end());
+    int status;
+    std::tie(status, out) = run_program(script, args, env, 90s);
+    started = status == 0;
+    connect = out;
+    while (!connect.empty() && connect.back() == '\n') connect.pop_back();
+    connect = connect.substr(connect.rfind('\n') + 1);
+  }
+  ~OwnServers() {
+    if (state.empty()) return;
+    run_program(script, {"stop"}, env, 60s);
+    ::rmdir(state.c_str());
+  }
+};
+
 // A 3-node ensemble of our own; its leader is killed a second in and restarted 3 s
 // later. The recipe with the fenced resource loses no update.
 TEST_F(LiveRunner, KilledLeaderLosesNoUpdateWithFencing) {
   const std::string script = zk_script();
   if (script.empty()) GTEST_SKIP() << "scripts/zk not found next to the build";
-  char tmpl[] = "/tmp/lockstep-live-ensemble.XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  const std::string state = tmpl;
-  const std::vector<std::string> env = {"LOCKSTEP_ZK_STATE=" + state};
-  auto [started, out] = run_program(script, {"start", "--ensemble", "3"}, env, 90s);
-  ASSERT_EQ(started, 0) << out;
-  std::string connect = out;
-  while (!connect.empty() && connect.back() == '\n') connect.pop_back();
-  connect = connect.substr(connect.rfind('\n') + 1);
-  struct Stop {
-    std::string script;
-    std::vector<std::string> env;
-    std::string state;
-    ~Stop() {
-      run_program(script, {"stop"}, env, 60s);
-      ::rmdir(state.c_str());
-    }
-  } stop{script, env, state};
+  OwnServers ensemble(script, {"--ensemble", "3"});
+  ASSERT_TRUE(ensemble.started) << ensemble.out;
+  const std::string& connect = ensemble.connect;
+  const std::vector<std::string>& env = ensemble.env;
 
   Outcome o = live(
       {"--store", "zk:" + connect, "--algo", "recipe", "--clients", "4", "--cycles", "10", "--hold",
@@ -491,6 +506,30 @@ TEST_F(LiveRunner, KilledLeaderLosesNoUpdateWithFencing) {
   for (const auto& e : o.trace)
     if (e.value("ev", "") == "fault") faults += e.value("detail", "") + "\n";
   EXPECT_EQ(status, 0) << text << faults;
+}
+
+// Redlock on independent stores, as deployed: scripts/zk starts three standalone servers
+// (one connect string each), and 8 processes lock across them with a quorum of 2.
+TEST_F(LiveRunner, RedlockOnThreeStandaloneServers) {
+  const std::string script = zk_script();
+  if (script.empty()) GTEST_SKIP() << "scripts/zk not found next to the build";
+  OwnServers servers(script, {"--standalone", "3"});
+  ASSERT_TRUE(servers.started) << servers.out;
+  std::vector<std::string> connects;
+  std::istringstream words(servers.connect);
+  for (std::string c; words >> c;) connects.push_back(c);
+  ASSERT_EQ(connects.size(), 3u) << servers.connect;
+  std::vector<std::string> args;
+  for (const auto& c : connects) args.insert(args.end(), {"--store", "zk:" + c});
+  args.insert(args.end(), {"--algo", "redlock", "--option", "stores=3", "--clients", "8",
+                           "--cycles", "3", "--resource", "unfenced", "--duration", "60s"});
+
+  Outcome o = live(args, connects[0], servers.env);
+  EXPECT_EQ(o.status, 0) << o.out;
+  EXPECT_TRUE(o.passed("mutual-exclusion")) << o.out;
+  EXPECT_TRUE(o.passed("lost-update")) << o.out;
+  EXPECT_TRUE(o.passed("liveness")) << o.out;
+  EXPECT_EQ(count(o, "acquired"), 24) << o.out;
 }
 
 }  // namespace
