@@ -13,9 +13,7 @@ std::string describe_drift(double ppm) {
   return buf;
 }
 
-std::string signed_duration(Duration d) {
-  return (d.count() >= 0 ? "+" : "") + format_duration(d);
-}
+std::string signed_duration(Duration d) { return (d.count() >= 0 ? "+" : "") + format_duration(d); }
 
 }  // namespace
 
@@ -23,16 +21,16 @@ FaultInjector::FaultInjector(Wiring wiring, const Scenario& scenario)
     : w_(std::move(wiring)), scenario_(scenario) {
   w_.network->fate = [this](int client, Direction dir) { return fate(client, dir); };
   w_.server->lose_reply = [this](int client, RequestKind kind) {
-    static const RequestKind kOps[] = {RequestKind::Create, RequestKind::Remove, RequestKind::Set,
-                                       RequestKind::Get,    RequestKind::Exists, RequestKind::Children,
-                                       RequestKind::Multi};
+    static const RequestKind kOps[] = {
+        RequestKind::Create, RequestKind::Remove,   RequestKind::Set,  RequestKind::Get,
+        RequestKind::Exists, RequestKind::Children, RequestKind::Multi};
     bool is_op = false;
     for (RequestKind k : kOps) is_op |= (k == kind);
     if (!is_op) return false;
     for (auto it = drops_.begin(); it != drops_.end(); ++it) {
       if (it->client == client && (it->op.empty() || it->op == request_kind_name(kind))) {
         drops_.erase(it);
-        note(client, std::string("drop_reply: the reply to ") + request_kind_name(kind) +
+        note(client, std::string(kReplyLostNote) + request_kind_name(kind) +
                          " is lost, the connection breaks");
         return true;
       }
@@ -74,9 +72,9 @@ int FaultInjector::resolve(const Target& t) const {
       return -2;
     case Target::Kind::Holder:
     case Target::Kind::Waiter:
-      return client_in_role(w_.history->events(), static_cast<int>(w_.clients.size()),
-                            t.kind == Target::Kind::Holder ? ClientRole::Holder
-                                                           : ClientRole::Waiter);
+      return client_in_role(
+          w_.history->events(), static_cast<int>(w_.clients.size()),
+          t.kind == Target::Kind::Holder ? ClientRole::Holder : ClientRole::Waiter);
   }
   return -1;
 }
@@ -227,9 +225,12 @@ std::vector<Fault> FaultInjector::draw_nemesis(const Scenario& sc) {
   auto pick_client = [&](bool allow_roles) {
     Target t;
     uint64_t r = rng.below(allow_roles ? 4 : 2);
-    if (allow_roles && r == 0) t.kind = Target::Kind::Holder;
-    else if (allow_roles && r == 1) t.kind = Target::Kind::Waiter;
-    else t.index = static_cast<int>(rng.below(static_cast<uint64_t>(sc.clients)));
+    if (allow_roles && r == 0)
+      t.kind = Target::Kind::Holder;
+    else if (allow_roles && r == 1)
+      t.kind = Target::Kind::Waiter;
+    else
+      t.index = static_cast<int>(rng.below(static_cast<uint64_t>(sc.clients)));
     return t;
   };
   Time t{0};
@@ -247,8 +248,10 @@ std::vector<Fault> FaultInjector::draw_nemesis(const Scenario& sc) {
       f.target = pick_client(true);
       f.restart_after = rng.between(T / 4, T * 2);
     } else if (f.kind == "clock") {
-      if (rng.chance(0.25)) f.target = Target{Target::Kind::Server, 0};
-      else f.target = pick_client(true);
+      if (rng.chance(0.25))
+        f.target = Target{Target::Kind::Server, 0};
+      else
+        f.target = pick_client(true);
       switch (rng.below(3)) {
         case 0: {
           double ppm = static_cast<double>(rng.below(50000) + 100);
@@ -261,10 +264,10 @@ std::vector<Fault> FaultInjector::draw_nemesis(const Scenario& sc) {
           break;
         }
         default:
-          f.clock.strobe = ClockChange::Strobe{rng.between(std::chrono::milliseconds(10), T),
-                                               rng.between(std::chrono::milliseconds(5),
-                                                           std::chrono::milliseconds(200)),
-                                               rng.between(T / 4, T * 2)};
+          f.clock.strobe = ClockChange::Strobe{
+              rng.between(std::chrono::milliseconds(10), T),
+              rng.between(std::chrono::milliseconds(5), std::chrono::milliseconds(200)),
+              rng.between(T / 4, T * 2)};
       }
     } else if (f.kind == "partition") {
       f.target = pick_client(true);

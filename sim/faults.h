@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "core/history.h"
@@ -17,13 +18,16 @@
 
 namespace lockstep::sim {
 
+// The history note of a drop_reply at the moment it strikes (it is armed earlier).
+inline constexpr std::string_view kReplyLostNote = "drop_reply: the reply to ";
+
 class FaultInjector {
  public:
   struct Wiring {
     World* world = nullptr;
     Network* network = nullptr;
-    ZkServer* server = nullptr;        // store 0
-    std::vector<ZkServer*> servers;    // every store, for algorithms over several (may be empty)
+    ZkServer* server = nullptr;      // store 0
+    std::vector<ZkServer*> servers;  // every store, for algorithms over several (may be empty)
     std::vector<Process*> clients;
     const History* history = nullptr;
     Recorder* recorder = nullptr;
@@ -55,10 +59,10 @@ class FaultInjector {
 
   struct Window {
     Time from{0}, until{0};
-    int client = -1;  // -1: every client
-    std::string direction;  // partitions
-    LatencyRange latency;   // spikes
-    double probability = 0; // loss / duplicate
+    int client = -1;         // -1: every client
+    std::string direction;   // partitions
+    LatencyRange latency;    // spikes
+    double probability = 0;  // loss / duplicate
   };
   struct PendingDrop {
     int client;

@@ -78,8 +78,9 @@ std::optional<Duration> longest_ttl_under(DataTree& tree, const std::string& loc
 
 // When the last fault of the run is over: each fault's own end (its length, its restart,
 // its strobe, a backward jump), and for a nemesis no earlier than quiet_after, after which it
-// starts nothing. A drop_reply is counted at the moment it is armed, though it strikes at the next
-// matching request; a drift goes on for ever but is a rate, not an outage.
+// starts nothing. A drop_reply is counted here at the moment it is armed; it strikes at the
+// next matching request, which the run adds from the history (quiet_from_history). A drift
+// goes on for ever but is a rate, not an outage.
 Time faults_over(const Scenario& sc) {
   Time end{0};
   auto add = [&end](const Fault& f) {
@@ -117,6 +118,16 @@ QuietLivenessInput quiet_liveness_input(const Scenario& sc) {
   in.wait_bound =
       2 * sc.session_timeout + sc.clients * (2 * sc.workload.hold + 10 * sc.network.latency.max);
   return in;
+}
+
+// A lost reply is an outage from the moment it strikes, which may be long after it was
+// armed: the quiet starts no earlier than the last one.
+Time quiet_from_history(Time from_scenario, const History& history) {
+  Time from = from_scenario;
+  for (const auto& e : history.events())
+    if (e.kind == EventKind::Fault && e.detail.rfind(kReplyLostNote, 0) == 0)
+      from = std::max(from, e.hi);
+  return from;
 }
 
 // The counter the resource holds at the end, read straight from the server's tree.
@@ -314,6 +325,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     result.verdicts.push_back(check_liveness(result.history, in));
   } else {
     QuietLivenessInput in = quiet_liveness_input(sc);
+    in.quiet_from = quiet_from_history(in.quiet_from, result.history);
     in.leftover_nodes = result.leftover;
     in.end = clients_settled;
     result.verdicts.push_back(check_liveness_after_quiet(result.history, in));
