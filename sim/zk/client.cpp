@@ -138,7 +138,9 @@ void SimSession::submit(std::shared_ptr<Request> r, Completion done) {
 
 void SimSession::on_reply(const ReplyPtr& r) {
   last_recv_ = process_.now();
-  if (r->zxid > last_zxid_) last_zxid_ = r->zxid;
+  // ZooKeeper's ConnectResponse carries no zxid: the zxid the client reports in SetWatches
+  // is the last it saw before the reconnect, so the server fires what changed meanwhile.
+  if (r->kind != ReplyKind::Connected && r->zxid > last_zxid_) last_zxid_ = r->zxid;
   switch (r->kind) {
     case ReplyKind::Connected:
       on_connected(*r);
