@@ -69,6 +69,9 @@ struct AlgorithmInfo {
   int stores = 1;                     // sessions it needs (overridable by its "stores" option)
   bool has_fencing_token = false;
   std::function<std::unique_ptr<Lock>(LockContext)> make;
+  // Its store has no sessions of its own (Redis, DynamoDB): the runtime gives it
+  // sessions that open a new ZooKeeper session after one expired (RenewingSession).
+  bool sessionless = false;
 };
 
 // The catalogue, in a fixed order.

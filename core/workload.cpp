@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "core/renewing_session.h"
 #include "core/resource.h"
 
 namespace lockstep {
@@ -76,6 +77,14 @@ Task<std::shared_ptr<Session>> open_session(Env& env, Store& store, Duration tim
                           "connect failed: " + std::string(error_name(reply.err))));
     co_await env.sleep_for(std::chrono::seconds(1));
   }
+}
+
+// A session for the lock, its events recorded under `label`.
+Task<std::shared_ptr<Session>> open_recorded_session(Env& env, Store& store, Duration timeout,
+                                                     Recorder& recorder, std::string label) {
+  std::shared_ptr<Session> session = co_await open_session(env, store, timeout, recorder);
+  env.spawn(record_session_events(session, recorder, env.client_index(), std::move(label)));
+  co_return session;
 }
 
 bool ended(const Session& s) {
@@ -169,10 +178,17 @@ Task<void> run_client(Env& env, Recorder& recorder, WorkloadConfig config) {
       ctx.options = config.options;
       ctx.shared = config.shared;
       for (size_t i = 0; i < config.stores.size(); ++i) {
-        auto session =
-            co_await open_session(env, *config.stores[i], config.session_timeout, recorder);
-        env.spawn(record_session_events(session, recorder, me,
-                                        i > 0 ? " store=" + std::to_string(i) : std::string()));
+        const std::string label = i > 0 ? " store=" + std::to_string(i) : std::string();
+        Store& store = *config.stores[i];
+        std::shared_ptr<Session> session =
+            co_await open_recorded_session(env, store, config.session_timeout, recorder, label);
+        if (config.algorithm->sessionless) {
+          const Duration timeout = config.session_timeout;
+          session = std::make_shared<RenewingSession>(
+              env, std::move(session), [&env, &store, timeout, &recorder, label] {
+                return open_recorded_session(env, store, timeout, recorder, label);
+              });
+        }
         ctx.sessions.push_back(std::move(session));
       }
       sessions = ctx.sessions;

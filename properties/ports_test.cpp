@@ -23,6 +23,7 @@
 #include "core/locks/local_lock.h"
 #include "core/locks/redlock.h"
 #include "core/locks/zk_ttl.h"
+#include "core/renewing_session.h"
 #include "core/shared_registry.h"
 #include "sim/network.h"
 #include "sim/process.h"
@@ -951,6 +952,51 @@ TEST(Redlock, FiveStoresNeedAQuorumOfThree) {
   EXPECT_FALSE(out.three_taken.acquired);
   EXPECT_EQ(out.three_taken.error, locks::kRedlockFailed);
   EXPECT_EQ(out.after_three, (std::vector<std::string>{"other", "other", "other", "-", "-"}));
+}
+
+// --- sessions for stores without sessions (redlock, lease-fenced) --------------------
+
+// Once the ZooKeeper session under it has expired, the next call opens a new one and goes
+// through; the ports that use it are marked sessionless in the catalogue.
+TEST(RenewingSession, ExpiredSessionIsReplacedAtTheNextCall) {
+  struct Out {
+    Error before = Error::SystemError, after = Error::SystemError;
+    SessionState seen_expired = SessionState::Connected;
+    int64_t first_id = 0, second_id = 0;
+    int renewals = -1;
+  } out;
+  PortsWorld w(1);
+  w.spawn(0, [](PortsWorld* w, Out* out) -> Task<void> {
+    Env& env = w->client(0);
+    Store& store = w->store(0);
+    ConnectReply first = co_await store.connect(env, 1s);
+    auto session = std::make_shared<RenewingSession>(env, first.session, [&env, &store] {
+      return [](Env& env, Store& store) -> Task<std::shared_ptr<Session>> {
+        ConnectReply again = co_await store.connect(env, 1s);
+        co_return again.session;
+      }(env, store);
+    });
+    out->first_id = session->id();
+    out->before = (co_await session->create("/a", "", CreateMode::Persistent)).err;
+    w->server().expire_session(out->first_id);
+    co_await sleep_until(env, 3s);  // the client learns of the expiry on reconnecting
+    out->seen_expired = session->state();
+    out->after = (co_await session->create("/b", "", CreateMode::Persistent)).err;
+    out->second_id = session->id();
+    out->renewals = session->renewals();
+    co_await session->close();
+  }(&w, &out));
+  w.run_until(10s);
+
+  EXPECT_EQ(out.before, Error::Ok);
+  EXPECT_EQ(out.seen_expired, SessionState::Suspended);  // about to be replaced
+  EXPECT_EQ(out.after, Error::Ok);
+  EXPECT_EQ(out.renewals, 1);
+  EXPECT_NE(out.second_id, out.first_id);
+  EXPECT_EQ(w.node("/b").err, Error::Ok);
+  EXPECT_TRUE(find_algorithm("redlock")->sessionless);
+  EXPECT_TRUE(find_algorithm("lease-fenced")->sessionless);
+  EXPECT_FALSE(find_algorithm("recipe")->sessionless);
 }
 
 // --- lease-fenced --------------------------------------------------------------------

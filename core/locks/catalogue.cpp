@@ -75,6 +75,7 @@ const std::vector<AlgorithmInfo>& algorithms() {
                    1,
                    false,
                    locks::make_redlock});
+    all.back().sessionless = true;  // Redis: a client reconnects and goes on
     all.push_back(
         {"lease-fenced",
          "seed 004 scailio dlock: a lease row with an absolute expiry on the "
@@ -84,6 +85,7 @@ const std::vector<AlgorithmInfo>& algorithms() {
          1,
          false,
          locks::make_lease_fenced});
+    all.back().sessionless = true;  // DynamoDB: every call is a request of its own
     return all;
   }();
   return catalogue;
