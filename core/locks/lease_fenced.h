@@ -35,6 +35,10 @@
 // index fence, odd ones do not, to search the two modes on one lock), owner (the
 // Locker's owner name; default "client-<index>-<random hex>", one per Lock instance).
 //
+// DynamoDB has no sessions: the runtime gives this lock sessions that renew themselves
+// after expiry (AlgorithmInfo::sessionless), so an expired ZooKeeper session does not fail
+// every later call.
+//
 // Where the port has to choose: "the epoch" is a reading far before any clock of a run
 // (processes' clocks here start near 0, not at Unix time); destroying the Lock closes
 // its Locker without unlocking (Close() would unlock, but cannot be awaited from a

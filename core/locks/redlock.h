@@ -39,7 +39,11 @@
 // they are (go-redsync returns them instead of ErrFailed); otherwise a failed Lock is
 // "dsync: failed to acquire lock". A SET that loses deletes its node a round trip later;
 // a SET from a third client in between sees that node as the key and fails where Redis
-// would have succeeded (a spurious "NX said no", never a second holder).
+// would have succeeded (a spurious "NX said no", never a second holder). If that delete
+// never comes (the client crashed or lost its connection), the node stays until its TTL
+// and acts as the key once the real one is gone (docs/findings.md, L10). Redis has no
+// sessions: the runtime gives this lock sessions that renew themselves after expiry
+// (AlgorithmInfo::sessionless).
 #pragma once
 
 #include <memory>
