@@ -4,48 +4,84 @@ namespace lockstep {
 
 std::string_view error_name(Error e) {
   switch (e) {
-    case Error::Ok: return "Ok";
-    case Error::SystemError: return "SystemError";
-    case Error::RuntimeInconsistency: return "RuntimeInconsistency";
-    case Error::DataInconsistency: return "DataInconsistency";
-    case Error::ConnectionLoss: return "ConnectionLoss";
-    case Error::MarshallingError: return "MarshallingError";
-    case Error::Unimplemented: return "Unimplemented";
-    case Error::OperationTimeout: return "OperationTimeout";
-    case Error::BadArguments: return "BadArguments";
-    case Error::InvalidState: return "InvalidState";
-    case Error::ApiError: return "ApiError";
-    case Error::NoNode: return "NoNode";
-    case Error::NoAuth: return "NoAuth";
-    case Error::BadVersion: return "BadVersion";
-    case Error::NoChildrenForEphemerals: return "NoChildrenForEphemerals";
-    case Error::NodeExists: return "NodeExists";
-    case Error::NotEmpty: return "NotEmpty";
-    case Error::SessionExpired: return "SessionExpired";
-    case Error::InvalidCallback: return "InvalidCallback";
-    case Error::InvalidAcl: return "InvalidAcl";
-    case Error::AuthFailed: return "AuthFailed";
-    case Error::Closing: return "Closing";
-    case Error::Nothing: return "Nothing";
-    case Error::SessionMoved: return "SessionMoved";
-    case Error::NotReadOnly: return "NotReadOnly";
-    case Error::EphemeralOnLocalSession: return "EphemeralOnLocalSession";
-    case Error::NoWatcher: return "NoWatcher";
-    case Error::QuotaExceeded: return "QuotaExceeded";
-    case Error::Throttled: return "Throttled";
+    case Error::Ok:
+      return "Ok";
+    case Error::SystemError:
+      return "SystemError";
+    case Error::RuntimeInconsistency:
+      return "RuntimeInconsistency";
+    case Error::DataInconsistency:
+      return "DataInconsistency";
+    case Error::ConnectionLoss:
+      return "ConnectionLoss";
+    case Error::MarshallingError:
+      return "MarshallingError";
+    case Error::Unimplemented:
+      return "Unimplemented";
+    case Error::OperationTimeout:
+      return "OperationTimeout";
+    case Error::BadArguments:
+      return "BadArguments";
+    case Error::InvalidState:
+      return "InvalidState";
+    case Error::ApiError:
+      return "ApiError";
+    case Error::NoNode:
+      return "NoNode";
+    case Error::NoAuth:
+      return "NoAuth";
+    case Error::BadVersion:
+      return "BadVersion";
+    case Error::NoChildrenForEphemerals:
+      return "NoChildrenForEphemerals";
+    case Error::NodeExists:
+      return "NodeExists";
+    case Error::NotEmpty:
+      return "NotEmpty";
+    case Error::SessionExpired:
+      return "SessionExpired";
+    case Error::InvalidCallback:
+      return "InvalidCallback";
+    case Error::InvalidAcl:
+      return "InvalidAcl";
+    case Error::AuthFailed:
+      return "AuthFailed";
+    case Error::Closing:
+      return "Closing";
+    case Error::Nothing:
+      return "Nothing";
+    case Error::SessionMoved:
+      return "SessionMoved";
+    case Error::NotReadOnly:
+      return "NotReadOnly";
+    case Error::EphemeralOnLocalSession:
+      return "EphemeralOnLocalSession";
+    case Error::NoWatcher:
+      return "NoWatcher";
+    case Error::QuotaExceeded:
+      return "QuotaExceeded";
+    case Error::Throttled:
+      return "Throttled";
   }
   return "UnknownError";
 }
 
 std::string_view create_mode_name(CreateMode m) {
   switch (m) {
-    case CreateMode::Persistent: return "persistent";
-    case CreateMode::Ephemeral: return "ephemeral";
-    case CreateMode::PersistentSequential: return "persistent_sequential";
-    case CreateMode::EphemeralSequential: return "ephemeral_sequential";
-    case CreateMode::Container: return "container";
-    case CreateMode::PersistentWithTtl: return "persistent_ttl";
-    case CreateMode::PersistentSequentialWithTtl: return "persistent_sequential_ttl";
+    case CreateMode::Persistent:
+      return "persistent";
+    case CreateMode::Ephemeral:
+      return "ephemeral";
+    case CreateMode::PersistentSequential:
+      return "persistent_sequential";
+    case CreateMode::EphemeralSequential:
+      return "ephemeral_sequential";
+    case CreateMode::Container:
+      return "container";
+    case CreateMode::PersistentWithTtl:
+      return "persistent_ttl";
+    case CreateMode::PersistentSequentialWithTtl:
+      return "persistent_sequential_ttl";
   }
   return "unknown";
 }
@@ -63,33 +99,48 @@ bool is_ttl(CreateMode m) {
 
 std::string_view session_state_name(SessionState s) {
   switch (s) {
-    case SessionState::Connecting: return "connecting";
-    case SessionState::Connected: return "connected";
-    case SessionState::Suspended: return "suspended";
-    case SessionState::Expired: return "expired";
-    case SessionState::Closed: return "closed";
+    case SessionState::Connecting:
+      return "connecting";
+    case SessionState::Connected:
+      return "connected";
+    case SessionState::Suspended:
+      return "suspended";
+    case SessionState::Expired:
+      return "expired";
+    case SessionState::Closed:
+      return "closed";
   }
   return "unknown";
 }
 
 std::string_view session_event_name(SessionEvent e) {
   switch (e) {
-    case SessionEvent::Connected: return "connected";
-    case SessionEvent::Suspended: return "suspended";
-    case SessionEvent::Reconnected: return "reconnected";
-    case SessionEvent::Expired: return "expired";
-    case SessionEvent::Closed: return "closed";
+    case SessionEvent::Connected:
+      return "connected";
+    case SessionEvent::Suspended:
+      return "suspended";
+    case SessionEvent::Reconnected:
+      return "reconnected";
+    case SessionEvent::Expired:
+      return "expired";
+    case SessionEvent::Closed:
+      return "closed";
   }
   return "unknown";
 }
 
 std::string_view watch_event_name(WatchEventType t) {
   switch (t) {
-    case WatchEventType::Created: return "created";
-    case WatchEventType::Deleted: return "deleted";
-    case WatchEventType::DataChanged: return "data_changed";
-    case WatchEventType::ChildrenChanged: return "children_changed";
-    case WatchEventType::SessionEnded: return "session_ended";
+    case WatchEventType::Created:
+      return "created";
+    case WatchEventType::Deleted:
+      return "deleted";
+    case WatchEventType::DataChanged:
+      return "data_changed";
+    case WatchEventType::ChildrenChanged:
+      return "children_changed";
+    case WatchEventType::SessionEnded:
+      return "session_ended";
   }
   return "unknown";
 }
@@ -139,6 +190,34 @@ bool valid_path(std::string_view path) {
     start = end + 1;
   }
   return true;
+}
+
+bool c_client_path_valid(std::string_view path, bool sequential) {
+  size_t len = path.size();
+  if (len == 0 || path[0] != '/') return false;
+  if (len == 1) return true;
+  if (path[len - 1] == '/' && !sequential) return false;
+  char lastc = '/';
+  for (size_t i = 1; i < len; lastc = path[i], i++) {
+    char c = path[i];
+    bool at_end = i + 1 == len;
+    if (c == 0) return false;
+    if (c == '/' && lastc == '/') return false;
+    if (c == '.' && lastc == '.') {
+      if (path[i - 2] == '/' && ((at_end && !sequential) || (!at_end && path[i + 1] == '/')))
+        return false;
+    } else if (c == '.') {
+      if (path[i - 1] == '/' && ((at_end && !sequential) || (!at_end && path[i + 1] == '/')))
+        return false;
+    } else if (c > 0x00 && c < 0x1f) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool multi_create_unsupported(const Op& op) {
+  return op.type == OpType::Create && (is_ttl(op.mode) || op.mode == CreateMode::Container);
 }
 
 }  // namespace lockstep

@@ -217,5 +217,13 @@ std::string join_path(std::string_view dir, std::string_view name);
 std::optional<int64_t> sequence_number(std::string_view name);
 // Validates a path as ZooKeeper does (absolute, no empty segment, no trailing '/', no "."/"..").
 bool valid_path(std::string_view path);
+// The C client's isValidPath (zookeeper.c), run before a request is sent: what it refuses
+// never reaches a server. A sequential create may end in '/' (or "/.", "/..") since the
+// suffix follows it.
+bool c_client_path_valid(std::string_view path, bool sequential);
+// A create the C client cannot carry inside a multi: a TTL mode (zoo_create_op_init has
+// no TTL) or a container (the client aborts decoding the reply, deserialize_multi's
+// assertion). Every store refuses the whole multi with Unimplemented, as the adapter must.
+bool multi_create_unsupported(const Op& op);
 
 }  // namespace lockstep

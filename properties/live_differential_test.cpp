@@ -255,11 +255,11 @@ rc::Gen<SubOp> gen_sub() {
     o.type = *rc::gen::weightedElement<OpType>(
         {{4, OpType::Create}, {2, OpType::Remove}, {2, OpType::Set}, {2, OpType::Check}});
     if (o.type == OpType::Create) {
-      // A TTL create in a multi now and then: the client refuses the whole request. No
-      // container create: the C client aborts the process on the reply to one
-      // (deserialize_multi: Assertion `entry' failed).
-      o.mode = *rc::gen::weightedElement<CreateMode>(
-          {{12, CreateMode::Persistent}, {1, CreateMode::PersistentWithTtl}});
+      // A TTL or container create in a multi now and then: the store refuses the whole
+      // request before the C client sees it (multi_create_unsupported).
+      o.mode = *rc::gen::weightedElement<CreateMode>({{12, CreateMode::Persistent},
+                                                      {1, CreateMode::PersistentWithTtl},
+                                                      {1, CreateMode::Container}});
       if (o.mode == CreateMode::Persistent) o.mode = *gen_mode(false, false);
       o.path = *gen_create_path(o.mode);
       o.data = *gen_data();
@@ -312,13 +312,9 @@ rc::Gen<Step> gen_step() {
         s.watch = *rc::gen::weightedElement<bool>({{2, true}, {1, false}});
         break;
       case Kind::Multi:
+        // An invalid path anywhere: the store refuses it before zoo_amulti (which would
+        // crash on one followed by more ops) sees it.
         s.ops = *rc::gen::resize(4, rc::gen::container<std::vector<SubOp>>(gen_sub()));
-        // An invalid path only in the last op: zoo_amulti frees garbage (and the process
-        // dies) when one is followed by more ops.
-        for (size_t i = 0; i + 1 < s.ops.size(); ++i)
-          if (s.ops[i].path == "a/" &&
-              !(s.ops[i].type == OpType::Create && is_sequential(s.ops[i].mode)))
-            s.ops[i].path = "a";
         break;
       case Kind::Close:
       case Kind::Reopen:
@@ -740,9 +736,19 @@ std::string run_case(const std::vector<Step>& steps) {
       if (trace_steps()) std::cerr << base << " #" << k << " ..." << std::endl;
       std::string out[2], ev[2][2], order[2];
       for (int i = 0; i < 2; ++i) {
+        size_t before[2] = {both[i]->events[0].size(), both[i]->events[1].size()};
         out[i] = run_step(*both[i], st, v);
         out[i] += settle(*both[i]);
-        for (int s = 0; s < nsessions; ++s) ev[i][s] = show_events(both[i]->events[s]);
+        for (int s = 0; s < nsessions; ++s) {
+          std::vector<std::string> seen = both[i]->events[s];
+          // A closing session's ephemerals go in the order of a Java HashSet of their full
+          // paths (DataTree.killSession), which the simulator cannot know under the test's
+          // base path: the events of one close are compared as a set.
+          if (st.kind == Kind::Close)
+            std::sort(seen.begin() + static_cast<std::ptrdiff_t>(std::min(before[s], seen.size())),
+                      seen.end());
+          ev[i][s] = show_events(seen);
+        }
         order[i] = both[i]->zxid_order();
       }
       log << "#" << k << " " << show_step(st) << "\n";
@@ -916,9 +922,13 @@ TEST_F(LiveDifferential, KnownCasesAgree) {
        multi(0, {sub(OpType::Create, "a/", CreateMode::PersistentWithTtl)}),
        multi(0,
              {sub(OpType::Create, "a", CreateMode::PersistentWithTtl), sub(OpType::Check, "a/")})},
-      // An invalid path in a multi: MarshallingError, no per-op results.
+      // An invalid path in a multi, last or not: MarshallingError, no per-op results.
       {multi(0, {sub(OpType::Create, "a"), sub(OpType::Check, "a/")}),
-       multi(0, {sub(OpType::Create, "a/")})},
+       multi(0, {sub(OpType::Create, "a/")}),
+       multi(0, {sub(OpType::Check, "a/"), sub(OpType::Create, "b")})},
+      // A container create in a multi: Unimplemented as a whole, nothing applied.
+      {multi(0, {sub(OpType::Create, "a"), sub(OpType::Create, "c", CreateMode::Container)}),
+       mk(1, Kind::Exists, "a")},
       // A closed session refuses everything with Closing, before looking at arguments.
       {mk(0, Kind::Close), mk(0, Kind::Get, "a/"), multi(0, {sub(OpType::Check, "a/")}),
        with_ttl(mk(0, Kind::Create, "a")),

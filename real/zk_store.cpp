@@ -799,13 +799,17 @@ Future<SetReply> ZkSession::set(const std::string& path, const std::string& data
 Future<MultiReply> ZkSession::multi(const std::vector<Op>& ops) {
   ZkCore& c = *core_;
   if (auto e = c.refuse()) return Future<MultiReply>::ready_with(MultiReply{*e, {}});
-  for (const Op& op : ops)
-    if (op.type == OpType::Create && is_ttl(op.mode)) {
-      // The C client has no TTL create inside a multi: it answers Unimplemented for the
-      // whole request without sending it (and leaks its buffers doing so), so answer
-      // the same here.
-      return Future<MultiReply>::ready_with(MultiReply{Error::Unimplemented, {}});
-    }
+  // Refused here, before the C client sees them, with no per-op results, as the simulator
+  // does: a create it cannot carry in a multi (for a TTL it answers Unimplemented and leaks
+  // its buffers; for a container it aborts the process decoding the reply), then an
+  // invalid path (zoo_amulti crashes on one that is not the last op).
+  if (std::any_of(ops.begin(), ops.end(), multi_create_unsupported))
+    return Future<MultiReply>::ready_with(MultiReply{Error::Unimplemented, {}});
+  for (const Op& op : ops) {
+    const bool sequential = op.type == OpType::Create && is_sequential(op.mode);
+    if (!c_client_path_valid(op.path, sequential))
+      return Future<MultiReply>::ready_with(MultiReply{Error::MarshallingError, {}});
+  }
   auto* req = new MultiReq;
   req->core = &c;
   req->ops = ops;

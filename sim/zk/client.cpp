@@ -8,7 +8,9 @@
 namespace lockstep::sim {
 
 namespace {
-int64_t to_ms(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
+int64_t to_ms(Duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
 
 // The C client's own check: a sequential create may end in '/', "/." or "/.." since the
 // suffix follows.
@@ -84,11 +86,11 @@ void SimSession::connect_now() {
 
 // The library lives while its heartbeat does: `self` keeps it (a parameter, so the
 // reference is taken when the task is created, not when it first runs).
-Task<void> SimSession::heartbeat([[maybe_unused]] std::shared_ptr<SimSession> self,
-                                  uint64_t epoch, uint64_t generation) {
+Task<void> SimSession::heartbeat([[maybe_unused]] std::shared_ptr<SimSession> self, uint64_t epoch,
+                                 uint64_t generation) {
   for (;;) {
-    if (epoch != epoch_ || generation != heartbeat_generation_ ||
-        state_ == SessionState::Expired || state_ == SessionState::Closed)
+    if (epoch != epoch_ || generation != heartbeat_generation_ || state_ == SessionState::Expired ||
+        state_ == SessionState::Closed)
       co_return;
     const Duration t = std::chrono::milliseconds(timeout_ms_);
     const Time now = process_.now();
@@ -260,14 +262,15 @@ void SimSession::disconnect(const char* why) {
 void SimSession::schedule_reconnect() {
   const uint64_t epoch = epoch_;
   // A short random back-off before trying the server again, as the C client does.
-  Duration delay = process_.world().rng().between(std::chrono::milliseconds(5),
-                                                  std::chrono::milliseconds(50));
-  process_.spawn([](std::shared_ptr<SimSession> self, uint64_t epoch, Duration delay) -> Task<void> {
-    co_await self->process_.sleep_for(delay);
-    if (self->epoch_ == epoch && !self->conn_ && self->state_ != SessionState::Expired &&
-        self->state_ != SessionState::Closed)
-      self->connect_now();
-  }(shared_from_this(), epoch, delay));
+  Duration delay =
+      process_.world().rng().between(std::chrono::milliseconds(5), std::chrono::milliseconds(50));
+  process_.spawn(
+      [](std::shared_ptr<SimSession> self, uint64_t epoch, Duration delay) -> Task<void> {
+        co_await self->process_.sleep_for(delay);
+        if (self->epoch_ == epoch && !self->conn_ && self->state_ != SessionState::Expired &&
+            self->state_ != SessionState::Closed)
+          self->connect_now();
+      }(shared_from_this(), epoch, delay));
 }
 
 void SimSession::fail_all(Error err) {
@@ -420,7 +423,8 @@ Future<ChildrenReply> SimSession::children(const std::string& path, bool watch) 
       out.children = reply->children;
       out.stat = reply->stat;
       auto self = weak.lock();
-      if (self && watch && err == Error::Ok) out.watch = self->add_watch(self->child_watches_, path);
+      if (self && watch && err == Error::Ok)
+        out.watch = self->add_watch(self->child_watches_, path);
     }
     p.set(std::move(out));
   });
@@ -448,13 +452,12 @@ Future<SetReply> SimSession::set(const std::string& path, const std::string& dat
 }
 
 Future<MultiReply> SimSession::multi(const std::vector<Op>& ops) {
-  // Refused before sending, with no per-op results: a TTL create anywhere in it (the C
-  // client cannot encode one: Unimplemented) comes first, then an invalid path, which
-  // zoo_amulti fails to serialize (MarshallingError).
+  // Refused before sending, with no per-op results: a create the C client cannot carry in
+  // a multi anywhere in it (see multi_create_unsupported: Unimplemented) comes first, then
+  // an invalid path, which zoo_amulti fails to serialize (MarshallingError).
   if (auto e = refusal()) return Future<MultiReply>::ready_with(MultiReply{*e, {}});
-  bool ttl = std::any_of(ops.begin(), ops.end(),
-                         [](const Op& op) { return op.type == OpType::Create && is_ttl(op.mode); });
-  if (ttl) return Future<MultiReply>::ready_with(MultiReply{Error::Unimplemented, {}});
+  if (std::any_of(ops.begin(), ops.end(), multi_create_unsupported))
+    return Future<MultiReply>::ready_with(MultiReply{Error::Unimplemented, {}});
   for (const Op& op : ops) {
     bool ok = op.type == OpType::Create ? valid_create_path(op.path, op.mode)
                                         : valid_request_path(op.path);

@@ -1,5 +1,6 @@
 #include "sim/zk/data_tree.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace lockstep::sim {
@@ -19,32 +20,6 @@ int32_t wrap_add(int32_t a, int32_t b) {
 int32_t next_version(int32_t v) {
   int32_t n = wrap_add(v, 1);
   return n == -1 ? 0 : n;
-}
-
-// The C client's isValidPath (zookeeper.c), run before a request is sent. A sequential
-// create may end in '/' (or "/.", "/..") since the suffix follows it.
-bool client_path_ok(const std::string& path, bool sequential) {
-  size_t len = path.size();
-  if (len == 0 || path[0] != '/') return false;
-  if (len == 1) return true;
-  if (path[len - 1] == '/' && !sequential) return false;
-  char lastc = '/';
-  for (size_t i = 1; i < len; lastc = path[i], i++) {
-    char c = path[i];
-    bool at_end = i + 1 == len;
-    if (c == 0) return false;
-    if (c == '/' && lastc == '/') return false;
-    if (c == '.' && lastc == '.') {
-      if (path[i - 2] == '/' && ((at_end && !sequential) || (!at_end && path[i + 1] == '/')))
-        return false;
-    } else if (c == '.') {
-      if (path[i - 1] == '/' && ((at_end && !sequential) || (!at_end && path[i + 1] == '/')))
-        return false;
-    } else if (c > 0x00 && c < 0x1f) {
-      return false;
-    }
-  }
-  return true;
 }
 
 // Decodes one UTF-8 code point at `i`, as Java's decoder would; malformed input becomes
@@ -113,7 +88,7 @@ bool normal_ephemeral(int64_t owner) {
 }  // namespace
 
 bool DataTree::client_path_valid(const std::string& path, bool sequential) {
-  return client_path_ok(path, sequential);
+  return c_client_path_valid(path, sequential);
 }
 
 DataTree::DataTree() {
@@ -329,7 +304,7 @@ CreateReply DataTree::create(int64_t session, const std::string& path, const std
   // zoo_acreate2_ttl refuses these without sending: a TTL mode needs a TTL in range, and
   // any other mode takes none.
   if ((is_ttl(mode) && (ttl_ms <= 0 || ttl_ms > kMaxTtlMs)) || (!is_ttl(mode) && ttl_ms != 0) ||
-      !client_path_ok(path, is_sequential(mode))) {
+      !c_client_path_valid(path, is_sequential(mode))) {
     reply.err = Error::BadArguments;
     return reply;
   }
@@ -342,7 +317,7 @@ CreateReply DataTree::create(int64_t session, const std::string& path, const std
 }
 
 Error DataTree::remove(const std::string& path, int32_t version, std::vector<WatchFire>& fired) {
-  if (!client_path_ok(path, false)) return Error::BadArguments;
+  if (!c_client_path_valid(path, false)) return Error::BadArguments;
   Txn txn;
   txn.zxid = next_zxid();
   Error err = apply_remove(txn, path, version);
@@ -353,7 +328,7 @@ Error DataTree::remove(const std::string& path, int32_t version, std::vector<Wat
 SetReply DataTree::set(const std::string& path, const std::string& data, int32_t version,
                        int64_t now_ms, std::vector<WatchFire>& fired) {
   SetReply reply;
-  if (!client_path_ok(path, false)) {
+  if (!c_client_path_valid(path, false)) {
     reply.err = Error::BadArguments;
     return reply;
   }
@@ -374,18 +349,16 @@ MultiReply DataTree::multi(int64_t session, const std::vector<Op>& ops, int64_t 
     for (size_t i = 0; i < ops.size(); ++i)
       reply.results[i].err = i < bad ? Error::Ok : i == bad ? err : Error::RuntimeInconsistency;
   };
-  // zoo_amulti gives up before sending: a TTL create has no multi encoding in the C
-  // client (Unimplemented for the whole request, wherever it is, with no per-op results),
-  // and an invalid path fails serialization.
-  for (const Op& op : ops) {
-    if (op.type == OpType::Create && is_ttl(op.mode)) {
-      reply.err = Error::Unimplemented;
-      return reply;
-    }
+  // zoo_amulti gives up before sending: a create the C client cannot carry in a multi
+  // (Unimplemented for the whole request, wherever it is, with no per-op results), and an
+  // invalid path fails serialization.
+  if (std::any_of(ops.begin(), ops.end(), multi_create_unsupported)) {
+    reply.err = Error::Unimplemented;
+    return reply;
   }
   for (const Op& op : ops) {
     bool sequential = op.type == OpType::Create && is_sequential(op.mode);
-    if (!client_path_ok(op.path, sequential)) {
+    if (!c_client_path_valid(op.path, sequential)) {
       reply.err = Error::MarshallingError;
       return reply;
     }
@@ -426,7 +399,7 @@ MultiReply DataTree::multi(int64_t session, const std::vector<Op>& ops, int64_t 
 
 ReadResult DataTree::get(int64_t session, const std::string& path, bool watch) {
   ReadResult r;
-  if (!client_path_ok(path, false)) {
+  if (!c_client_path_valid(path, false)) {
     r.err = Error::BadArguments;
     return r;
   }
@@ -446,7 +419,7 @@ ReadResult DataTree::get(int64_t session, const std::string& path, bool watch) {
 
 ReadResult DataTree::exists(int64_t session, const std::string& path, bool watch) {
   ReadResult r;
-  if (!client_path_ok(path, false)) {
+  if (!c_client_path_valid(path, false)) {
     r.err = Error::BadArguments;
     return r;
   }
@@ -466,7 +439,7 @@ ReadResult DataTree::exists(int64_t session, const std::string& path, bool watch
 
 ReadResult DataTree::children(int64_t session, const std::string& path, bool watch) {
   ReadResult r;
-  if (!client_path_ok(path, false)) {
+  if (!c_client_path_valid(path, false)) {
     r.err = Error::BadArguments;
     return r;
   }
