@@ -740,10 +740,10 @@ std::string run_case(const std::vector<Step>& steps) {
         out[i] = run_step(*both[i], st, v);
         out[i] += settle(*both[i]);
         for (int s = 0; s < nsessions; ++s) {
-          std::vector<std::string> seen = both[i]->events[s];
+          std::vector<std::string>& seen = both[i]->events[s];
           // A closing session's ephemerals go in the order of a Java HashSet of their full
           // paths (DataTree.killSession), which the simulator cannot know under the test's
-          // base path: the events of one close are compared as a set.
+          // base path: the events of one close are kept, and compared, as a sorted set.
           if (st.kind == Kind::Close)
             std::sort(seen.begin() + static_cast<std::ptrdiff_t>(std::min(before[s], seen.size())),
                       seen.end());
