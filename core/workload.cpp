@@ -206,8 +206,7 @@ Task<void> run_client(Env& env, Recorder& recorder, WorkloadConfig config) {
       const Duration timeout = config.resource_session_timeout > Duration(0)
                                    ? config.resource_session_timeout
                                    : config.session_timeout;
-      resource_session = co_await open_session(env, store, timeout, recorder);
-      env.spawn(record_session_events(resource_session, recorder, me, " resource"));
+      resource_session = co_await open_recorded_session(env, store, timeout, recorder, " resource");
       resource = std::make_unique<FencedResource>(env, resource_session, resource_node,
                                                   config.resource.fenced);
     }

@@ -30,7 +30,8 @@ FaultInjector::FaultInjector(Wiring wiring, const Scenario& scenario)
     for (auto it = drops_.begin(); it != drops_.end(); ++it) {
       if (it->client == client && (it->op.empty() || it->op == request_kind_name(kind))) {
         drops_.erase(it);
-        note(client, std::string(kReplyLostNote) + request_kind_name(kind) +
+        last_reply_lost_ = w_.world->now();
+        note(client, std::string("drop_reply: the reply to ") + request_kind_name(kind) +
                          " is lost, the connection breaks");
         return true;
       }

@@ -6,7 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <string_view>
+#include <optional>
 #include <vector>
 
 #include "core/history.h"
@@ -17,9 +17,6 @@
 #include "sim/zk/server.h"
 
 namespace lockstep::sim {
-
-// The history note of a drop_reply at the moment it strikes (it is armed earlier).
-inline constexpr std::string_view kReplyLostNote = "drop_reply: the reply to ";
 
 class FaultInjector {
  public:
@@ -47,6 +44,9 @@ class FaultInjector {
     auto it = pending_restarts_.find(client);
     return it != pending_restarts_.end() && it->second > 0;
   }
+  // When the last drop_reply struck (it is armed earlier, and strikes at the next
+  // matching request); nullopt if none has.
+  std::optional<Time> last_reply_lost() const { return last_reply_lost_; }
 
  private:
   void apply(const Fault& f);
@@ -73,6 +73,7 @@ class FaultInjector {
   const Scenario& scenario_;
   std::vector<Window> partitions_, spikes_, losses_;
   std::vector<PendingDrop> drops_;
+  std::optional<Time> last_reply_lost_;
   std::map<int, int> pending_restarts_;
 };
 

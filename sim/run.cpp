@@ -65,21 +65,17 @@ std::vector<std::string> leftover_nodes(DataTree& tree, const std::string& lock_
 // the server's container manager after their TTL: the longest TTL still to run out, or
 // nullopt when there is none.
 std::optional<Duration> longest_ttl_under(DataTree& tree, const std::string& lock_path) {
-  constexpr uint64_t kTtlMark = 0xFF00000000000000ULL;
   std::optional<Duration> longest;
-  for (auto& p : tree.paths_under(lock_path)) {
-    auto owner = static_cast<uint64_t>(tree.stored_ephemeral_owner(p));
-    if ((owner & kTtlMark) != kTtlMark) continue;
-    Duration ttl = std::chrono::milliseconds(static_cast<int64_t>(owner & ~kTtlMark));
-    longest = std::max(longest.value_or(Duration(0)), ttl);
-  }
+  for (auto& p : tree.paths_under(lock_path))
+    if (int64_t ttl = tree.ttl_ms_of(p); ttl > 0)
+      longest = std::max(longest.value_or(Duration(0)), Duration(std::chrono::milliseconds(ttl)));
   return longest;
 }
 
 // When the last fault of the run is over: each fault's own end (its length, its restart,
 // its strobe, a backward jump), and for a nemesis no earlier than quiet_after, after which it
 // starts nothing. A drop_reply is counted here at the moment it is armed; it strikes at the
-// next matching request, which the run adds from the history (quiet_from_history). A drift
+// next matching request, which the run adds from the fault injector. A drift
 // goes on for ever but is a rate, not an outage.
 Time faults_over(const Scenario& sc) {
   Time end{0};
@@ -118,16 +114,6 @@ QuietLivenessInput quiet_liveness_input(const Scenario& sc) {
   in.wait_bound =
       2 * sc.session_timeout + sc.clients * (2 * sc.workload.hold + 10 * sc.network.latency.max);
   return in;
-}
-
-// A lost reply is an outage from the moment it strikes, which may be long after it was
-// armed: the quiet starts no earlier than the last one.
-Time quiet_from_history(Time from_scenario, const History& history) {
-  Time from = from_scenario;
-  for (const auto& e : history.events())
-    if (e.kind == EventKind::Fault && e.detail.rfind(kReplyLostNote, 0) == 0)
-      from = std::max(from, e.hi);
-  return from;
 }
 
 // The counter the resource holds at the end, read straight from the server's tree.
@@ -325,7 +311,9 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     result.verdicts.push_back(check_liveness(result.history, in));
   } else {
     QuietLivenessInput in = quiet_liveness_input(sc);
-    in.quiet_from = quiet_from_history(in.quiet_from, result.history);
+    // A lost reply is an outage from the moment it strikes, which may be long after it
+    // was armed: the quiet starts no earlier than the last one.
+    if (auto struck = faults.last_reply_lost()) in.quiet_from = std::max(in.quiet_from, *struck);
     in.leftover_nodes = result.leftover;
     in.end = clients_settled;
     result.verdicts.push_back(check_liveness_after_quiet(result.history, in));

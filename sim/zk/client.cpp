@@ -15,11 +15,9 @@ int64_t to_ms(Duration d) {
 // The C client's own check: a sequential create may end in '/', "/." or "/.." since the
 // suffix follows.
 bool valid_create_path(const std::string& path, CreateMode mode) {
-  return DataTree::client_path_valid(path, is_sequential(mode));
+  return c_client_path_valid(path, is_sequential(mode));
 }
-bool valid_request_path(const std::string& path) {
-  return DataTree::client_path_valid(path, false);
-}
+bool valid_request_path(const std::string& path) { return c_client_path_valid(path, false); }
 }  // namespace
 
 SimSession::SimSession(Process& process, Network& network, ZkServer& server,

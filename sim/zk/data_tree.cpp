@@ -87,10 +87,6 @@ bool normal_ephemeral(int64_t owner) {
 
 }  // namespace
 
-bool DataTree::client_path_valid(const std::string& path, bool sequential) {
-  return c_client_path_valid(path, sequential);
-}
-
 DataTree::DataTree() {
   Node root;
   root.children = {"zookeeper"};
@@ -556,6 +552,11 @@ size_t DataTree::watch_count() const {
 int64_t DataTree::stored_ephemeral_owner(const std::string& path) const {
   auto it = nodes_.find(path);
   return it == nodes_.end() ? 0 : it->second.stat.ephemeral_owner;
+}
+
+int64_t DataTree::ttl_ms_of(const std::string& path) const {
+  auto it = nodes_.find(path);
+  return it == nodes_.end() ? 0 : it->second.ttl_ms;
 }
 
 std::set<int64_t> DataTree::data_watchers(const std::string& path) const {

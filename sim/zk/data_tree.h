@@ -46,10 +46,6 @@ class DataTree {
   // ZOO_MAX_TTL): 40 bits of milliseconds, about 34 years.
   static constexpr int64_t kMaxTtlMs = 0xFFFFFFFFFF;
 
-  // The C client's isValidPath (zookeeper.c), run before a request is sent. A sequential
-  // create may end in '/' (or "/.", "/..") since the suffix follows it.
-  static bool client_path_valid(const std::string& path, bool sequential);
-
   int64_t last_zxid() const { return last_zxid_; }
   // Consumes a zxid for a transaction that changes no node (session create/close).
   int64_t next_zxid() { return ++last_zxid_; }
@@ -98,6 +94,8 @@ class DataTree {
   // The ephemeralOwner ZooKeeper stores (0xFF00000000000000 | ttl for TTL nodes,
   // 0x8000000000000000 for containers); clients are shown 0 for both. 0 if no such node.
   int64_t stored_ephemeral_owner(const std::string& path) const;
+  // A TTL node's TTL in milliseconds; 0 for any other node, or no node.
+  int64_t ttl_ms_of(const std::string& path) const;
   // Registrations of one table, for tests: sessions watching `path`.
   std::set<int64_t> data_watchers(const std::string& path) const;
   std::set<int64_t> child_watchers(const std::string& path) const;
