@@ -39,9 +39,9 @@ TEST(Determinism, SameSeedSameTraceWithEveryFaultKind) {
   // Every kind left its mark in the trace.
   std::string all;
   for (const auto& l : a.trace) all += l + "\n";
-  for (const char* mark : {"pause for", "crash", "clock: drift", "clock: jump", "clock: strobe",
-                           "partition", "drop_reply", "latency spike", "loss p=", "duplicate p=",
-                           "server stall", "expire_session"})
+  for (const char* mark :
+       {"pause for", "crash", "clock: drift", "clock: jump", "clock: strobe", "partition",
+        "drop_reply", "latency spike", "loss p=", "duplicate p=", "server stall", "expire_session"})
     EXPECT_NE(all.find(mark), std::string::npos) << mark;
 }
 
@@ -76,7 +76,8 @@ TEST(Determinism, TraceWithoutKeepingIsEmptyButVerdictsEqual) {
 Scenario long_pause(const std::string& algorithm, const std::string& pause) {
   return parse_scenario(R"({"algorithm":")" + algorithm + R"(","clients":3,"seed":5,
     "session_timeout":"4s","workload":{"cycles":3,"hold":"2s","think":"10ms"},
-    "faults":[{"kind":"pause","client":"holder","at":"1s","for":")" + pause + R"("}]})");
+    "faults":[{"kind":"pause","client":"holder","at":"1s","for":")" +
+                        pause + R"("}]})");
 }
 
 TEST(PauseBreaksExclusion, LongHolderPauseBreaksZkFastAndRecipe) {
@@ -97,6 +98,29 @@ TEST(PauseBreaksExclusion, ShortPausesAndNoFaultsKeepExclusion) {
     RunResult n = run_scenario(none);
     EXPECT_TRUE(n.verdicts[0].ok) << algo;
   }
+}
+
+// With N stores every server-side line names the store that wrote it, and the separate
+// resource's server is named too; one store keeps the single name "server".
+TEST(Determinism, ServerLinesNameTheirStore) {
+  auto servers_seen = [](const RunResult& r) {
+    std::set<std::string> seen;
+    const std::string key = "\"src\":\"";
+    for (const auto& line : r.trace) {
+      const size_t at = line.find(key);
+      if (at == std::string::npos) continue;
+      const std::string src =
+          line.substr(at + key.size(), line.find('"', at + key.size()) - (at + key.size()));
+      if (src.rfind("client ", 0) != 0 && src != "world") seen.insert(src);
+    }
+    return seen;
+  };
+  Scenario three = parse_scenario(R"({"algorithm":"redlock","clients":3,"options":{"stores":3},
+      "resource":{"fenced":true,"store":"separate"},"workload":{"cycles":2}})");
+  EXPECT_EQ(servers_seen(run_scenario(three)),
+            (std::set<std::string>{"store 0", "store 1", "store 2", "resource"}));
+  Scenario one = parse_scenario(R"({"algorithm":"recipe","clients":3,"workload":{"cycles":2}})");
+  EXPECT_EQ(servers_seen(run_scenario(one)), (std::set<std::string>{"server"}));
 }
 
 }  // namespace

@@ -4,8 +4,8 @@
 usage: scripts/plot_timeline.py TRACE.jsonl -o timeline.png [--title T]
 
 TRACE.jsonl is the trace `lockstep run SCENARIO --trace FILE` writes (one JSON object a
-line: {"t": ns, "src": "client 3" | "server" | "world", "ev": ...}). The picture has one
-row per client, in true time:
+line: {"t": ns, "src": "client 3" | "server" | "store 2" | "world", "ev": ...}). The
+picture has one row per client, in true time:
 
   green bar        the client believed it held the lock (acquired until the first of
                    lost_observed, release_start, client_crashed, client_start, client_done)
@@ -74,6 +74,11 @@ def parse_args(argv):
     p.add_argument("-o", "--output", required=True, metavar="PNG", help="picture to write")
     p.add_argument("--title", help="title (default: algorithm, seed and clients of the run)")
     return p.parse_args(argv)
+
+
+def is_server(src):
+    """The one server, one of N stores ("store K"), or a separate resource's server."""
+    return src in ("server", "resource") or (isinstance(src, str) and src.startswith("store "))
 
 
 def client_of(src):
@@ -194,7 +199,7 @@ def read_trace(path):
                     elif ev == "verdict":
                         tl.verdicts.append(rec)
                     continue
-                if src == "server":
+                if is_server(src):
                     if ev == "session_end" and rec.get("why") == "expired":
                         c = rec.get("client")
                         if isinstance(c, int) and c >= 0:

@@ -59,6 +59,17 @@ bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
+// A trace line written by a server: the one server, one of N stores ("store K"), or the
+// separate resource's server. Checked on the raw line, as most lines are not parsed.
+bool from_a_server(std::string_view line) {
+  constexpr std::string_view kSrc = "\"src\":\"";
+  const size_t at = line.find(kSrc);
+  if (at == std::string_view::npos) return false;
+  const std::string_view src = line.substr(at + kSrc.size());
+  return starts_with(src, "server\"") || starts_with(src, "store ") ||
+         starts_with(src, "resource\"");
+}
+
 // A complete ("X") event must nest inside the one open around it or follow it, or the
 // viewers drop or misdraw it. Slices are taken longest first at each start; one that
 // would outlast the slice around it is cut where that slice ends, and the rest goes on
@@ -384,7 +395,7 @@ std::string perfetto_json(const Scenario& scenario, const RunResult& result) {
     if (line.find("\"ev\":\"req\"") != std::string::npos ||
         line.find("\"ev\":\"watch\"") != std::string::npos)
       continue;
-    const bool from_server = line.find("\"src\":\"server\"") != std::string::npos;
+    const bool from_server = from_a_server(line);
     const bool library = line.find("\"ev\":\"connected\"") != std::string::npos ||
                          line.find("\"ev\":\"disconnected\"") != std::string::npos ||
                          line.find("\"ev\":\"reconnected\"") != std::string::npos ||
@@ -400,7 +411,9 @@ std::string perfetto_json(const Scenario& scenario, const RunResult& result) {
     args.erase("ev");
     if (from_server) {
       int client = j.contains("client") && j["client"].is_number() ? j["client"].get<int>() : -1;
-      std::string name = ev;
+      // With N stores (or a separate resource) all servers share the server track.
+      const std::string src = j.value("src", "server");
+      std::string name = src == "server" ? ev : src + ": " + ev;
       if (j.contains("why") && j["why"].is_string())
         name += " (" + j["why"].get<std::string>() + ")";
       if (client >= 0) name += " client " + std::to_string(client);

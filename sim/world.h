@@ -40,7 +40,8 @@ class World {
   uint64_t events_run() const { return events_run_; }
 
   // The trace: one JSON object per line. `fields` is the inside of the object after the
-  // time, e.g. R"("src":"server","ev":"expire","session":"0x1")".
+  // time, e.g. R"("src":"server","ev":"expire","session":"0x1")"; with N stores a server says
+  // "store K".
   bool tracing() const { return keep_trace_; }
   void trace(const std::string& fields);
   const std::vector<std::string>& trace_lines() const { return trace_; }

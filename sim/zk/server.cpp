@@ -38,8 +38,8 @@ std::vector<int64_t> ZkServer::sessions_of(int client) const {
 void ZkServer::start() {
   // The session tracker wakes at every tick boundary of the server's clock.
   process_.spawn([](ZkServer* self) -> Task<void> {
-    const int64_t tick = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             self->spec_.tick_time).count();
+    const int64_t tick =
+        std::chrono::duration_cast<std::chrono::milliseconds>(self->spec_.tick_time).count();
     for (;;) {
       int64_t next = (self->now_ms() / tick + 1) * tick;
       co_await self->process_.timer_at(std::chrono::milliseconds(next));
@@ -56,7 +56,8 @@ void ZkServer::start() {
 
 void ZkServer::accept(const ConnectionPtr& c) {
   // Forget the connections that are closed on both sides.
-  std::erase_if(connections_, [](const ConnectionPtr& k) { return k->client_closed && k->server_closed; });
+  std::erase_if(connections_,
+                [](const ConnectionPtr& k) { return k->client_closed && k->server_closed; });
   connections_.push_back(c);
   c->server_receive = [this, c](const RequestPtr& r) { on_request(c, r); };
   c->server_eof = [this, c] { on_eof(c); };
@@ -108,8 +109,8 @@ void ZkServer::restart(bool persist) {
     sessions_.clear();
   }
   if (world_.tracing())
-    world_.trace("\"src\":\"" + name_ + "\",\"ev\":\"restart\",\"persist\":" +
-                 (persist ? "true" : "false"));
+    world_.trace("\"src\":\"" + name_ +
+                 "\",\"ev\":\"restart\",\"persist\":" + (persist ? "true" : "false"));
   start();
 }
 
@@ -126,7 +127,7 @@ void ZkServer::kill(int64_t session, const char* why) {
   std::vector<WatchFire> fires;
   tree_.kill_session(session, fires);
   if (world_.tracing())
-    world_.trace("\"src\":\"server\",\"ev\":\"session_end\",\"why\":\"" + std::string(why) +
+    world_.trace("\"src\":\"" + name_ + "\",\"ev\":\"session_end\",\"why\":\"" + std::string(why) +
                  "\",\"session\":" + hex(session) + ",\"client\":" + std::to_string(client));
   send_fires(fires);
   if (conn) {
@@ -187,7 +188,7 @@ void ZkServer::handle_connect(const ConnectionPtr& c, const Request& r) {
     reply->session_id = id;
     reply->timeout_ms = info.timeout_ms;
     if (world_.tracing())
-      world_.trace("\"src\":\"server\",\"ev\":\"session_new\",\"session\":" + hex(id) +
+      world_.trace("\"src\":\"" + name_ + "\",\"ev\":\"session_new\",\"session\":" + hex(id) +
                    ",\"client\":" + std::to_string(c->client) +
                    ",\"timeout_ms\":" + std::to_string(info.timeout_ms));
   } else {
@@ -284,7 +285,7 @@ void ZkServer::handle_op(const ConnectionPtr& c, int64_t session, const Request&
   reply->zxid = tree_.last_zxid();
   if (r.kind != RequestKind::SetWatches && lose_reply && lose_reply(c->client, r.kind)) {
     if (world_.tracing())
-      world_.trace("\"src\":\"server\",\"ev\":\"reply_lost\",\"session\":" + hex(session) +
+      world_.trace("\"src\":\"" + name_ + "\",\"ev\":\"reply_lost\",\"session\":" + hex(session) +
                    ",\"op\":\"" + request_kind_name(r.kind) + "\"");
     network_.sever(c);
     return;
@@ -304,7 +305,7 @@ void ZkServer::send_fires(const std::vector<WatchFire>& fires) {
     n->zxid = tree_.last_zxid();
     ++stats_.notifications;
     if (world_.tracing())
-      world_.trace("\"src\":\"server\",\"ev\":\"watch\",\"session\":" + hex(f.session) +
+      world_.trace("\"src\":\"" + name_ + "\",\"ev\":\"watch\",\"session\":" + hex(f.session) +
                    ",\"type\":\"" + std::string(watch_event_name(f.type)) +
                    "\",\"path\":" + json_quote(f.path));
     send(s->second.conn, n);
@@ -318,9 +319,9 @@ void ZkServer::send(const ConnectionPtr& c, std::shared_ptr<Reply> reply) {
 void ZkServer::trace_request(int64_t session, const Request& r, Error err,
                              const std::string& extra) {
   if (!world_.tracing()) return;
-  world_.trace("\"src\":\"server\",\"ev\":\"req\",\"session\":" + hex(session) + ",\"op\":\"" +
-               request_kind_name(r.kind) + "\",\"path\":" + json_quote(r.path) + ",\"err\":\"" +
-               std::string(error_name(err)) + "\"" + extra);
+  world_.trace("\"src\":\"" + name_ + "\",\"ev\":\"req\",\"session\":" + hex(session) +
+               ",\"op\":\"" + request_kind_name(r.kind) + "\",\"path\":" + json_quote(r.path) +
+               ",\"err\":\"" + std::string(error_name(err)) + "\"" + extra);
 }
 
 }  // namespace lockstep::sim
