@@ -152,6 +152,47 @@ TEST_F(DataTreeTest, InvalidPathsAreRefusedBeforeTheServer) {
   EXPECT_EQ(t.watch_count(), 0u);
 }
 
+// zookeeper.c's isValidPath, rule by rule; a sequential create may end where its suffix goes.
+TEST(CClientPathCheck, FollowsIsValidPath) {
+  struct Case {
+    std::string path;
+    bool plain, sequential;
+  };
+  const std::vector<Case> cases = {
+      {"", false, false},
+      {"a", false, false},
+      {"/", true, true},
+      {"/a", true, true},
+      {"/a/", false, true},
+      {"/a/.", false, true},
+      {"/a/..", false, true},
+      {"/a/./b", false, false},
+      {"/a/../b", false, false},
+      {"/./a", false, false},
+      {"/../a", false, false},
+      {"//a", false, false},
+      {"/a//b", false, false},
+      {"/a/.b", true, true},
+      {"/a/..b", true, true},
+      {"/a/b.", true, true},
+      {"/a/b..", true, true},
+      {"/a...", true, true},
+      {"/a/...", true, true},
+      {"/a\x01", false, false},
+      {"/a\x1e", false, false},
+      {"/a\x1f", true, true},
+      {"/a\x7f", true, true},
+      {"/a\xc3\xa9"
+       "b",
+       true, true},
+      {std::string("/a\0b", 4), false, false},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(c_client_path_valid(c.path, false), c.plain) << c.path;
+    EXPECT_EQ(c_client_path_valid(c.path, true), c.sequential) << c.path << " (sequential)";
+  }
+}
+
 TEST_F(DataTreeTest, ServerRefusesCharactersTheClientLetsThrough) {
   // The C client stops at 0x1e; the server's PathUtils also refuses 0x1f, DEL, C1
   // controls and anything outside the BMP.
