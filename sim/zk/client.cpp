@@ -181,6 +181,9 @@ void SimSession::on_connected(const Reply& r) {
     trace("connected", ",\"timeout_ms\":" + std::to_string(timeout_ms_));
     emit(SessionEvent::Connected);
     connected_.set(ConnectReply{Error::Ok, shared_from_this()});
+    // The reply holds this session: keeping its state here too would be a cycle that
+    // outlives the run. The caller's future keeps the state until it reads it.
+    connected_ = Promise<ConnectReply>{};
   } else {
     trace("reconnected");
     emit(SessionEvent::Reconnected);

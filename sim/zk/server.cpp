@@ -59,8 +59,15 @@ void ZkServer::accept(const ConnectionPtr& c) {
   std::erase_if(connections_,
                 [](const ConnectionPtr& k) { return k->client_closed && k->server_closed; });
   connections_.push_back(c);
-  c->server_receive = [this, c](const RequestPtr& r) { on_request(c, r); };
-  c->server_eof = [this, c] { on_eof(c); };
+  // The connection owns these, so they hold it weakly: a strong reference would keep every
+  // connection (and the session state its requests reach) alive after the run.
+  std::weak_ptr<Connection> weak = c;
+  c->server_receive = [this, weak](const RequestPtr& r) {
+    if (auto conn = weak.lock()) on_request(conn, r);
+  };
+  c->server_eof = [this, weak] {
+    if (auto conn = weak.lock()) on_eof(conn);
+  };
 }
 
 void ZkServer::touch(SessionInfo& s) {
