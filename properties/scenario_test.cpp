@@ -8,8 +8,10 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "core/lock.h"
+#include "sim/run.h"
 
 namespace lockstep::sim {
 namespace {
@@ -163,6 +165,32 @@ TEST(Scenario, OptionsReachTheAlgorithmThatTakesThem) {
 TEST(Scenario, UnknownOptionIsNamed) {
   std::string e = error_of(doc(R"("options": {"frobnicate": 1})"));
   EXPECT_EQ(e.rfind("options.frobnicate: unknown option (", 0), 0u) << e;
+}
+
+// An option's value is the algorithm's to read; a malformed one must fail the run with
+// the option's name, not leave every client silently stopped with no grants.
+TEST(Scenario, MalformedAlgorithmOptionFailsTheRun) {
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {"zk-ttl", "ttl", R"("abc")"},
+      {"etcd-session", "ttl", R"("5")"},
+      {"redlock", "tries", "0"},
+      {"redlock", "expiry", R"("-1s")"},
+      {"lease-fenced", "fencing", R"("maybe")"},
+      {"lease-fenced", "lease", R"("soon")"},
+  };
+  for (const auto& [algorithm, key, value] : cases) {
+    SCOPED_TRACE(algorithm + " " + key + "=" + value);
+    const Scenario s = parse_scenario(R"({"algorithm": ")" + algorithm + R"(", "clients": 2,
+        "options": {")" + key + R"(": )" +
+                                      value + "}}");
+    try {
+      run_scenario(s, RunOptions{false});
+      ADD_FAILURE() << "the run did not fail";
+    } catch (const OptionError& e) {
+      EXPECT_EQ(e.key, key);
+      EXPECT_FALSE(e.problem.empty());
+    }
+  }
 }
 
 TEST(Scenario, ReadsEachFaultKind) {

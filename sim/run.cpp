@@ -1,6 +1,7 @@
 #include "sim/run.h"
 
 #include <algorithm>
+#include <exception>
 #include <memory>
 #include <optional>
 
@@ -17,6 +18,16 @@
 namespace lockstep::sim {
 
 namespace {
+
+// A client's workload that threw (a malformed algorithm option, a bug) must not pass for
+// one that merely stopped: the first exception ends the run, which rethrows it.
+Task<void> keeping_failure(Task<void> workload, std::exception_ptr* failure) {
+  try {
+    co_await std::move(workload);
+  } catch (...) {
+    if (!*failure) *failure = std::current_exception();
+  }
+}
 
 // Stamps each event with true time and mirrors it into the trace.
 class SimRecorder final : public Recorder {
@@ -144,6 +155,7 @@ bool RunResult::ok() const {
 
 RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   RunResult result;
+  std::exception_ptr failure;  // the first a client's workload threw; outlives the world
   const AlgorithmInfo* algo = find_algorithm(sc.algorithm);
   if (!algo) throw ScenarioError{"algorithm: unknown algorithm \"" + sc.algorithm + "\""};
   const std::optional<FencingSource> fencing = parse_fencing_source(sc.fencing);
@@ -223,7 +235,8 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   for (int i = 0; i < sc.clients; ++i) {
     clients.push_back(std::make_unique<Process>(world, i, "client " + std::to_string(i),
                                                 world.rng().fork_seed()));
-    clients.back()->spawn(run_client(*clients.back(), recorder, workload()));
+    clients.back()->spawn(
+        keeping_failure(run_client(*clients.back(), recorder, workload()), &failure));
   }
 
   FaultInjector::Wiring wiring;
@@ -235,18 +248,20 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   wiring.history = &result.history;
   wiring.recorder = &recorder;
   wiring.restart_client = [&](int i) {
-    clients[i]->spawn(run_client(*clients[i], recorder, workload()));
+    clients[i]->spawn(keeping_failure(run_client(*clients[i], recorder, workload()), &failure));
   };
   FaultInjector faults(wiring, sc);
   faults.schedule_all();
 
   // Done when every client finished its workload or is down for good.
   auto settled = [&] {
+    if (failure) return true;
     for (int i = 0; i < sc.clients; ++i)
       if (!recorder.finished(i) && (clients[i]->alive() || faults.restart_pending(i))) return false;
     return true;
   };
   world.run(Time(sc.duration), settled);
+  if (failure) std::rethrow_exception(failure);
   const Time clients_settled = world.now();
   // A session a client abandoned without closing it (a crash, a failed close) holds its
   // ephemerals until the server expires it: let the servers get there before anything
