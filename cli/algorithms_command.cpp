@@ -14,7 +14,7 @@ int algorithms_command(const std::vector<std::string>& argv) {
                  "\"algorithm\" key can name, with their options.\n";
     return 0;
   }
-  if (!args.positional().empty()) throw UsageError{"algorithms: takes no arguments"};
+  if (!args.positional().empty()) throw UsageError{"takes no arguments"};
   for (const auto& a : algorithms()) {
     std::cout << a.name << "\n    " << a.summary << "\n";
     std::cout << "    fencing token: " << (a.has_fencing_token ? "yes" : "no");

@@ -484,6 +484,11 @@ int check_one(const Args& args, const CommonFlags& common) {
   }
   if (stores < 1 || stores > 64)
     throw UsageError{"--option stores: must be between 1 and 64, got " + std::to_string(stores)};
+  try {
+    sim::check_algorithm_options(info->name, cfg.space.options);
+  } catch (const OptionError& e) {
+    throw UsageError{"--option " + e.key + ": " + e.problem};
+  }
   cfg.space.fault_kinds = parse_faults(args.value("--faults").value_or("all"), info->name, stores);
   const std::string resource =
       args.value("--resource").value_or(info->has_fencing_token ? "fenced" : "unfenced");

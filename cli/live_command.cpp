@@ -14,6 +14,7 @@
 #include "real/live_client.h"
 #include "real/live_runner.h"
 #include "real/zk_store.h"
+#include "sim/run.h"
 #include "sim/scenario.h"
 
 namespace lockstep::cli {
@@ -295,6 +296,7 @@ int live_command(const std::vector<std::string>& argv) {
                      "\" (see lockstep algorithms)"};
   if (auto bad = sc.options.first_unknown(algo->option_keys))
     throw UsageError{"--option " + *bad + ": unknown option of " + sc.algorithm};
+  sim::check_algorithm_options(sc.algorithm, sc.options);
   const int stores = real::store_count(*algo, sc.options);
 
   // The store(s).
@@ -318,6 +320,14 @@ int live_command(const std::vector<std::string>& argv) {
   if (static_cast<int>(connect.size()) > stores)
     throw UsageError{"--store: " + std::to_string(connect.size()) + " stores given, " +
                      sc.algorithm + " opens " + std::to_string(stores)};
+  // Independent stores on one server would share one key: every SET after the first fails
+  // and no quorum is ever reached. Refuse that rather than report a lock that never grants.
+  if (stores > 1 && (local || static_cast<int>(connect.size()) < stores))
+    throw UsageError{
+        "--store: " + sc.algorithm + " opens " + std::to_string(stores) +
+        " independent stores, give one --store zk:HOST:PORT for each (" +
+        (local ? std::string("local: is one store") : std::to_string(connect.size()) + " given") +
+        "; scripts/zk start --standalone " + std::to_string(stores) + " starts them)"};
   for (const auto& f : faults) {
     if (local &&
         (f.kind == real::LiveFault::Kind::Crash || f.kind == real::LiveFault::Kind::KillLeader))
@@ -345,10 +355,8 @@ int live_command(const std::vector<std::string>& argv) {
   // with the default tick grants (20 ticks of 2s), so it outlives the lock's trouble.
   c.resource_session_timeout = std::chrono::seconds(40);
   c.fencing = sc.fencing;
-  // One connect string per session the algorithm opens; fewer given: the rest share the
-  // last, as the simulator puts every session on one server.
-  for (int i = 0; i < stores && !connect.empty(); ++i)
-    c.connect.push_back(connect[std::min(static_cast<size_t>(i), connect.size() - 1)]);
+  // One connect string per store the algorithm opens (checked above).
+  for (int i = 0; i < stores && !connect.empty(); ++i) c.connect.push_back(connect[i]);
 
   for (const auto& s : skipped) std::cerr << "lockstep live: " << s << "\n";
 

@@ -12,9 +12,9 @@ std::string padded(const std::string& s, size_t width) {
 }  // namespace
 
 void print_run_report(std::ostream& out, const sim::Scenario& sc, const sim::RunResult& r) {
-  out << "scenario: " << sc.algorithm << ", " << sc.clients << " clients x "
-      << sc.workload.cycles << " cycles, seed " << sc.seed << ", " << sc.faults.size()
-      << " scheduled faults" << (sc.nemesis.enabled ? ", nemesis on" : "") << "\n\n";
+  out << "scenario: " << sc.algorithm << ", " << sc.clients << " clients x " << sc.workload.cycles
+      << " cycles, seed " << sc.seed << ", " << sc.faults.size() << " scheduled faults"
+      << (sc.nemesis.enabled ? ", nemesis on" : "") << "\n\n";
   for (const auto& v : r.verdicts) {
     out << padded(v.checker, 19) << (v.ok ? "PASS  " : "FAIL  ") << v.summary << "\n";
     for (const auto& d : v.details) out << "    " << d << "\n";
@@ -22,11 +22,11 @@ void print_run_report(std::ostream& out, const sim::Scenario& sc, const sim::Run
   out << "\n";
   char per_release[64];
   if (r.stats.releases > 0)
-    std::snprintf(per_release, sizeof per_release, "%.2f per release (%lld / %lld)",
-                  static_cast<double>(r.stats.watch_notifications) /
-                      static_cast<double>(r.stats.releases),
-                  static_cast<long long>(r.stats.watch_notifications),
-                  static_cast<long long>(r.stats.releases));
+    std::snprintf(
+        per_release, sizeof per_release, "%.2f per release (%lld / %lld)",
+        static_cast<double>(r.stats.watch_notifications) / static_cast<double>(r.stats.releases),
+        static_cast<long long>(r.stats.watch_notifications),
+        static_cast<long long>(r.stats.releases));
   else
     std::snprintf(per_release, sizeof per_release, "%lld (no release)",
                   static_cast<long long>(r.stats.watch_notifications));

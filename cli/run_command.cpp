@@ -14,7 +14,8 @@ namespace lockstep::cli {
 
 namespace {
 
-const char* kRunHelp = R"(usage: lockstep run SCENARIO.json [--seed N] [--trace FILE] [--perfetto FILE]
+const char* kRunHelp =
+    R"(usage: lockstep run SCENARIO.json [--seed N] [--trace FILE] [--perfetto FILE]
                     [--check-determinism]
 
 Runs one simulated scenario (docs/scenario.md) and prints each checker's verdict and a
@@ -40,8 +41,8 @@ int run_command(const std::vector<std::string>& argv) {
     return 0;
   }
   if (args.positional().size() != 1)
-    throw UsageError{args.positional().empty() ? "run: missing SCENARIO.json (see --help)"
-                                               : "run: expected one scenario file, got " +
+    throw UsageError{args.positional().empty() ? "missing SCENARIO.json (see --help)"
+                                               : "expected one scenario file, got " +
                                                      std::to_string(args.positional().size())};
   sim::Scenario scenario = sim::load_scenario(args.positional()[0]);
   if (auto seed = args.unsigned_value("--seed")) scenario.seed = *seed;
@@ -69,8 +70,10 @@ int run_command(const std::vector<std::string>& argv) {
                 << " lines)\n";
     } else {
       std::cout << "determinism        FAIL  traces differ at line " << first_diff + 1 << "\n";
-      if (first_diff < result.trace.size()) std::cout << "  first:  " << result.trace[first_diff] << "\n";
-      if (first_diff < again.trace.size()) std::cout << "  second: " << again.trace[first_diff] << "\n";
+      if (first_diff < result.trace.size())
+        std::cout << "  first:  " << result.trace[first_diff] << "\n";
+      if (first_diff < again.trace.size())
+        std::cout << "  second: " << again.trace[first_diff] << "\n";
       status = 1;
     }
   }

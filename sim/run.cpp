@@ -344,4 +344,13 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   return result;
 }
 
+void check_algorithm_options(const std::string& algorithm, const Options& options) {
+  Scenario s;
+  s.algorithm = algorithm;
+  s.options = options;
+  s.clients = 1;
+  s.workload.cycles = 1;
+  run_scenario(s, RunOptions{false});
+}
+
 }  // namespace lockstep::sim

@@ -26,12 +26,12 @@ struct RunResult {
   History history;
   std::vector<std::string> trace;  // JSON lines, byte-identical for the same scenario
   RunStats stats;
-  bool all_clients_done = false;       // every client finished its cycles
-  std::vector<std::string> leftover;   // znodes under the lock path after all sessions closed
+  bool all_clients_done = false;      // every client finished its cycles
+  std::vector<std::string> leftover;  // znodes under the lock path after all sessions closed
   // The resource's counter at the end (scenarios with a resource whose node exists).
   std::optional<int64_t> resource_value;
-  std::vector<Verdict> verdicts;       // every checker that applies to this scenario
-  bool ok() const;                     // every verdict passed
+  std::vector<Verdict> verdicts;  // every checker that applies to this scenario
+  bool ok() const;                // every verdict passed
 };
 
 struct RunOptions {
@@ -39,5 +39,10 @@ struct RunOptions {
 };
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options = {});
+
+// An algorithm reads its options as its clients start. This starts one, in a one-cycle
+// simulated run without faults, so a malformed option throws its OptionError here, before
+// a search or a live run begins. Throws ScenarioError for an unknown algorithm.
+void check_algorithm_options(const std::string& algorithm, const Options& options);
 
 }  // namespace lockstep::sim

@@ -1,0 +1,57 @@
+// Bad input to `lockstep live` and `lockstep check` is refused before anything starts,
+// with the flag or option it is about (main() prints the message on one line, exit 2).
+// No server is needed: these are refused before a store is reached.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "core/options.h"
+
+namespace lockstep::cli {
+namespace {
+
+// What the command refused with, as main() would print it; "" if it did not throw.
+std::string refusal(int (*command)(const std::vector<std::string>&),
+                    const std::vector<std::string>& args) {
+  try {
+    command(args);
+  } catch (const UsageError& e) {
+    return e.message;
+  } catch (const OptionError& e) {
+    return "options." + e.key + ": " + e.problem;
+  }
+  return "";
+}
+
+TEST(CliInput, LiveRefusesAMalformedOptionBeforeStartingClients) {
+  const std::string e = refusal(
+      live_command, {"--store", "zk:127.0.0.1:1", "--algo", "zk-ttl", "--option", "ttl=abc"});
+  EXPECT_EQ(e.rfind("options.ttl: ", 0), 0u) << e;
+}
+
+TEST(CliInput, LiveRefusesFewerServersThanRedlockStores) {
+  // On one server, N "independent" stores would share one key and never reach a quorum.
+  const std::string one = refusal(
+      live_command, {"--store", "zk:127.0.0.1:1", "--algo", "redlock", "--option", "stores=3"});
+  EXPECT_NE(one.find("redlock opens 3 independent stores"), std::string::npos) << one;
+  EXPECT_NE(one.find("1 given"), std::string::npos) << one;
+  const std::string local =
+      refusal(live_command, {"--store", "local:", "--algo", "redlock", "--option", "stores=5"});
+  EXPECT_NE(local.find("local: is one store"), std::string::npos) << local;
+  const std::string more = refusal(live_command, {"--store", "zk:127.0.0.1:1", "--store",
+                                                  "zk:127.0.0.1:2", "--algo", "redlock"});
+  EXPECT_NE(more.find("2 stores given, redlock opens 1"), std::string::npos) << more;
+}
+
+TEST(CliInput, CheckRefusesAMalformedOptionBeforeSearching) {
+  EXPECT_EQ(refusal(check_command, {"--algo", "lease-fenced", "--option", "fencing=maybe"}),
+            "--option fencing: is not true, false or mixed");
+  EXPECT_EQ(refusal(check_command, {"--algo", "redlock", "--option", "tries=0"}),
+            "--option tries: must be between 1 and 1000000");
+}
+
+}  // namespace
+}  // namespace lockstep::cli
