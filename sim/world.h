@@ -18,12 +18,16 @@ class Process;
 
 class World {
  public:
-  explicit World(uint64_t seed, bool keep_trace = true) : rng_(seed), keep_trace_(keep_trace) {}
+  explicit World(uint64_t seed, bool keep_trace = true)
+      : seed_(seed), rng_(seed), keep_trace_(keep_trace) {}
   World(const World&) = delete;
   World& operator=(const World&) = delete;
 
   Time now() const { return now_; }
   Prng& rng() { return rng_; }
+  // The seed the world was made with: parts that draw their own stream (so their draws
+  // do not shift everyone else's) derive it from this.
+  uint64_t seed() const { return seed_; }
 
   // Schedules fn at true time t (never earlier than now).
   void at(Time t, Callback fn);
@@ -73,6 +77,7 @@ class World {
   uint32_t take_slot(Callback fn, Process* process, uint64_t incarnation);
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
+  uint64_t seed_;
   Prng rng_;
   bool keep_trace_;
   std::vector<std::string> trace_;

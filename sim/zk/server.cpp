@@ -13,11 +13,30 @@ std::string hex(int64_t v) {
 }
 // Session ids look like a real server's: the server id in the top byte.
 constexpr int64_t kSessionBase = int64_t{1} << 56;
+
+// One listing stream per server: the world's seed mixed with the server's name (FNV-1a),
+// so the stores of one run list in orders of their own.
+uint64_t listing_seed(uint64_t world_seed, const std::string& name) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : name) h = (h ^ c) * 0x100000001b3ull;
+  uint64_t x = world_seed ^ h;
+  return Prng::splitmix64(x);
+}
 }  // namespace
 
 ZkServer::ZkServer(World& world, Network& network, Process& process, ServerSpec spec,
                    std::string name)
-    : world_(world), network_(network), process_(process), spec_(spec), name_(std::move(name)) {}
+    : world_(world),
+      network_(network),
+      process_(process),
+      spec_(spec),
+      name_(std::move(name)),
+      listing_order_(listing_seed(world.seed(), name_)) {}
+
+void ZkServer::shuffle_listing(std::vector<std::string>& names) {
+  // Fisher-Yates, from the last place down.
+  for (size_t i = names.size(); i > 1; --i) std::swap(names[i - 1], names[listing_order_.below(i)]);
+}
 
 int64_t ZkServer::now_ms() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(process_.now()).count();
@@ -262,6 +281,7 @@ void ZkServer::handle_op(const ConnectionPtr& c, int64_t session, const Request&
       reply->err = rr.err;
       reply->data = std::move(rr.data);
       reply->children = std::move(rr.children);
+      if (r.kind == RequestKind::Children) shuffle_listing(reply->children);
       reply->stat = rr.stat;
       reply->watch_set = rr.watch_set;
       break;
