@@ -13,6 +13,7 @@
 #include "core/lock.h"
 #include "real/live_client.h"
 #include "real/live_runner.h"
+#include "real/zk_ensemble.h"
 #include "real/zk_store.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
@@ -317,6 +318,10 @@ int live_command(const std::vector<std::string>& argv) {
     }
   }
   if (local && !connect.empty()) throw UsageError{"--store: local: cannot be mixed with zk:"};
+  // kill-leader kills the first store's leader: only a server scripts/zk started here.
+  for (const auto& f : faults)
+    if (f.kind == real::LiveFault::Kind::KillLeader && !connect.empty())
+      if (auto why = real::why_not_killable_ensemble(connect.front())) throw UsageError{*why};
   if (static_cast<int>(connect.size()) > stores)
     throw UsageError{"--store: " + std::to_string(connect.size()) + " stores given, " +
                      sc.algorithm + " opens " + std::to_string(stores)};

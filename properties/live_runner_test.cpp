@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -530,6 +531,38 @@ TEST_F(LiveRunner, RedlockOnThreeStandaloneServers) {
   EXPECT_TRUE(o.passed("lost-update")) << o.out;
   EXPECT_TRUE(o.passed("liveness")) << o.out;
   EXPECT_EQ(count(o, "acquired"), 24) << o.out;
+}
+
+// kill-leader kills only a server scripts/zk started here and recorded: a server of
+// another state dir (as good as one started by hand) and a remote host are refused before
+// any client starts, with one line saying why, and the server is left running.
+TEST_F(LiveRunner, KillLeaderRefusesAServerItDidNotStart) {
+  const std::string script = zk_script();
+  if (script.empty()) GTEST_SKIP() << "scripts/zk not found next to the build";
+  OwnServers server(script, {});
+  ASSERT_TRUE(server.started) << server.out;
+  char other[] = "/tmp/lockstep-other-state.XXXXXX";
+  ASSERT_NE(::mkdtemp(other), nullptr);
+  const std::vector<std::string> foreign_env = {"LOCKSTEP_ZK_STATE=" + std::string(other)};
+  // Through sh, for the error line on stderr.
+  const std::string with_stderr = "exec \"$0\" \"$@\" 2>&1";
+  auto [status, out] = run_program("/bin/sh",
+                                   {"-c", with_stderr, lockstep_binary(), "live", "--store",
+                                    "zk:" + server.connect, "--fault", "kill-leader:1s"},
+                                   foreign_env, 60s);
+  ::rmdir(other);
+  EXPECT_EQ(status, 2) << out;
+  EXPECT_NE(out.find("was not started by scripts/zk"), std::string::npos) << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+  auto [serving, text] = run_program(script, {"status"}, server.env, 30s);
+  EXPECT_EQ(serving, 0) << "the foreign server must still run: " << text;
+
+  std::tie(status, out) = run_program("/bin/sh",
+                                      {"-c", with_stderr, lockstep_binary(), "live", "--store",
+                                       "zk:192.0.2.1:2181", "--fault", "kill-leader:1s"},
+                                      server.env, 60s);
+  EXPECT_EQ(status, 2) << out;
+  EXPECT_NE(out.find("is not on this machine"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -43,14 +43,6 @@ std::string read_link(const std::string& path) {
   return std::string(buf, static_cast<size_t>(n));
 }
 
-std::vector<std::string> read_nul_list(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::vector<std::string> out;
-  std::string item;
-  while (std::getline(in, item, '\0')) out.push_back(item);
-  return out;
-}
-
 bool is_file(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
@@ -76,6 +68,18 @@ std::string zk_state_dir() {
   if (user.empty())
     if (passwd* pw = getpwuid(getuid())) user = pw->pw_name;
   return "/tmp/lockstep-zk-" + user;
+}
+
+// A state dir we may trust: a real directory of ours that no one else may write (the
+// same rules scripts/zk applies before it reads one).
+bool state_dir_is_ours(const std::string& dir) {
+  struct stat st {};
+  return ::lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::getuid() &&
+         (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+bool is_loopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host == "[::1]";
 }
 
 // The scripts/zk node (1-based) whose client port is `port`; 0 if none.
@@ -107,62 +111,6 @@ int run_program(const std::string& path, const std::vector<std::string>& args) {
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// --- finding a server by its port ----------------------------------------------------------
-
-// Inodes of the sockets listening on `port` (IPv4 and IPv6).
-std::vector<std::string> listening_inodes(int port) {
-  std::vector<std::string> out;
-  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
-    std::ifstream in(table);
-    std::string line;
-    std::getline(in, line);  // header
-    while (std::getline(in, line)) {
-      std::istringstream f(line);
-      std::string sl, local, remote, st, queues, tr, retr, uid, timeout, inode;
-      f >> sl >> local >> remote >> st >> queues >> tr >> retr >> uid >> timeout >> inode;
-      if (st != "0A") continue;  // LISTEN
-      auto colon = local.rfind(':');
-      if (colon == std::string::npos) continue;
-      if (std::strtol(local.c_str() + colon + 1, nullptr, 16) == port) out.push_back(inode);
-    }
-  }
-  return out;
-}
-
-pid_t pid_listening_on(int port) {
-  auto inodes = listening_inodes(port);
-  if (inodes.empty()) return -1;
-  DIR* proc = ::opendir("/proc");
-  if (!proc) return -1;
-  pid_t found = -1;
-  while (dirent* d = ::readdir(proc)) {
-    if (found > 0) break;
-    char* end = nullptr;
-    long pid = std::strtol(d->d_name, &end, 10);
-    if (*end || pid <= 0) continue;
-    std::string fds = std::string("/proc/") + d->d_name + "/fd";
-    DIR* fd_dir = ::opendir(fds.c_str());
-    if (!fd_dir) continue;
-    while (dirent* f = ::readdir(fd_dir)) {
-      std::string target = read_link(fds + "/" + f->d_name);
-      for (const auto& inode : inodes)
-        if (target == "socket:[" + inode + "]") found = static_cast<pid_t>(pid);
-      if (found > 0) break;
-    }
-    ::closedir(fd_dir);
-  }
-  ::closedir(proc);
-  return found;
-}
-
-bool process_gone(pid_t pid) {
-  if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto paren = all.rfind(')');
-  return paren == std::string::npos || (paren + 2 < all.size() && all[paren + 2] == 'Z');
 }
 
 }  // namespace
@@ -249,52 +197,23 @@ ZkNodeOutcome ZkServerControl::kill_leader() {
     out.text = "no node of " + connect_string_ + " says it leads (an election under way?)";
     return out;
   }
-  Saved saved;
-  saved.node = out.node;
-  const int port = port_of(out.node);
-  if (int index = script_node(port); index > 0) {
-    const std::string script = zk_script();
-    if (script.empty()) {
-      out.text = "scripts/zk not found (set LOCKSTEP_ZK_SCRIPT)";
-      return out;
-    }
-    if (int rc = run_program(script, {script, "kill", std::to_string(index)}); rc != 0) {
-      out.text =
-          "scripts/zk kill " + std::to_string(index) + " failed (" + std::to_string(rc) + ")";
-      return out;
-    }
-    saved.script_index = index;
-    out.text = "killed leader " + out.node + " (scripts/zk node " + std::to_string(index) + ")";
-  } else {
-    pid_t pid = pid_listening_on(port);
-    if (pid <= 0) {
-      out.text = "no process of ours listens on port " + std::to_string(port);
-      return out;
-    }
-    const std::string proc = "/proc/" + std::to_string(pid);
-    saved.argv = read_nul_list(proc + "/cmdline");
-    saved.env = read_nul_list(proc + "/environ");
-    saved.exe = read_link(proc + "/exe");
-    saved.cwd = read_link(proc + "/cwd");
-    if (saved.argv.empty() || saved.exe.empty()) {
-      out.text = "cannot read the command line of pid " + std::to_string(pid);
-      return out;
-    }
-    if (::kill(pid, SIGKILL) != 0) {
-      out.text = "kill " + std::to_string(pid) + ": " + std::strerror(errno);
-      return out;
-    }
-    const auto deadline = Clock::now() + std::chrono::seconds(10);
-    while (!process_gone(pid) && Clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    out.text = "killed leader " + out.node + " (pid " + std::to_string(pid) + ")";
+  if (auto why = why_not_killable(out.node)) {
+    out.text = *why;
+    return out;
   }
-  killed_.push_back(std::move(saved));
+  const int index = script_node(port_of(out.node));
+  const std::string script = zk_script();
+  if (int rc = run_program(script, {script, "kill", std::to_string(index)}); rc != 0) {
+    out.text = "scripts/zk kill " + std::to_string(index) + " failed (" + std::to_string(rc) + ")";
+    return out;
+  }
+  killed_.push_back(Killed{.node = out.node, .script_index = index});
+  out.text = "killed leader " + out.node + " (scripts/zk node " + std::to_string(index) + ")";
   out.ok = true;
   return out;
 }
 
-ZkNodeOutcome ZkServerControl::restart(const std::string& node, Duration timeout) {
+ZkNodeOutcome ZkServerControl::restart(const std::string& node) {
   ZkNodeOutcome out;
   out.node = node;
   auto it = killed_.begin();
@@ -303,54 +222,43 @@ ZkNodeOutcome ZkServerControl::restart(const std::string& node, Duration timeout
     out.text = node + " was not killed here";
     return out;
   }
-  Saved saved = *it;
+  const Killed killed = *it;
   killed_.erase(it);
-  if (saved.script_index > 0) {
-    const std::string script = zk_script();
-    int rc = script.empty()
-                 ? -1
-                 : run_program(script, {script, "restart", std::to_string(saved.script_index)});
-    if (rc != 0) {
-      out.text = "scripts/zk restart " + std::to_string(saved.script_index) + " failed";
-      return out;
-    }
-    out.ok = true;
-    out.text = node + " serving again (scripts/zk node " + std::to_string(saved.script_index) + ")";
-    return out;
-  }
-  std::vector<char*> argv, envp;
-  for (auto& a : saved.argv) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  for (auto& e : saved.env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  if (!saved.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, saved.cwd.c_str());
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, saved.exe.c_str(), &fa, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
+  const std::string script = zk_script();
+  int rc = script.empty()
+               ? -1
+               : run_program(script, {script, "restart", std::to_string(killed.script_index)});
   if (rc != 0) {
-    out.text = "cannot start " + saved.exe + ": " + std::strerror(rc);
+    out.text = "scripts/zk restart " + std::to_string(killed.script_index) + " failed";
     return out;
   }
-  const auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (!zk_mode(node).empty()) {
-      out.ok = true;
-      out.text = node + " serving again (pid " + std::to_string(pid) + ")";
-      return out;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  out.text = node + " restarted (pid " + std::to_string(pid) + ") but not serving";
+  out.ok = true;
+  out.text = node + " serving again (scripts/zk node " + std::to_string(killed.script_index) + ")";
   return out;
+}
+
+std::optional<std::string> why_not_killable(const std::string& node) {
+  const auto [host, port] = split_host_port(node);
+  if (!is_loopback(host))
+    return "kill-leader: " + node +
+           " is not on this machine; lockstep kills only servers scripts/zk started here";
+  const std::string state = zk_state_dir();
+  if (!state_dir_is_ours(state))
+    return "kill-leader: state dir " + state +
+           " is missing, not ours or writable by others (set LOCKSTEP_ZK_STATE to the dir "
+           "scripts/zk start used)";
+  if (script_node(port_of(node)) == 0)
+    return "kill-leader: " + node + " was not started by scripts/zk in " + state +
+           "; lockstep kills only servers whose PID it recorded";
+  if (zk_script().empty())
+    return std::string("kill-leader: scripts/zk not found (set LOCKSTEP_ZK_SCRIPT)");
+  return std::nullopt;
+}
+
+std::optional<std::string> why_not_killable_ensemble(const std::string& connect_string) {
+  for (const auto& node : zk_hosts(connect_string))
+    if (auto why = why_not_killable(node)) return why;
+  return std::nullopt;
 }
 
 }  // namespace lockstep::real
