@@ -3,6 +3,8 @@
 // No server is needed: these are refused before a store is reached.
 #include <gtest/gtest.h>
 
+#include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,26 @@ TEST(CliInput, LiveRefusesFewerServersThanRedlockStores) {
   const std::string more = refusal(live_command, {"--store", "zk:127.0.0.1:1", "--store",
                                                   "zk:127.0.0.1:2", "--algo", "redlock"});
   EXPECT_NE(more.find("2 stores given, redlock opens 1"), std::string::npos) << more;
+}
+
+TEST(CliInput, LiveSaysItCannotConnectWithinTheSessionTimeout) {
+  // Nothing listens on port 1: the run ends naming the address, after the session
+  // timeout asked for, not after a fixed 10 s.
+  std::ostringstream err;
+  std::streambuf* was = std::cerr.rdbuf(err.rdbuf());
+  const int status = live_command(
+      {"--store", "zk:127.0.0.1:1", "--session-timeout", "2s", "--clients", "1", "--cycles", "1"});
+  std::cerr.rdbuf(was);
+  const std::string what = err.str();
+  EXPECT_EQ(status, 2) << what;
+  EXPECT_NE(what.find("cannot connect to zk:127.0.0.1:1"), std::string::npos) << what;
+  EXPECT_NE(what.find("within 2s"), std::string::npos) << what;
+}
+
+TEST(CliInput, LiveRefusesToKillTheLeaderOfAnotherHost) {
+  const std::string e =
+      refusal(live_command, {"--store", "zk:192.0.2.1:2181", "--fault", "kill-leader:1s"});
+  EXPECT_NE(e.find("is not on this machine"), std::string::npos) << e;
 }
 
 TEST(CliInput, CheckRefusesAMalformedOptionBeforeSearching) {

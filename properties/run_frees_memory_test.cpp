@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <new>
@@ -17,22 +18,67 @@
 
 namespace {
 std::atomic<long> g_live_allocations{0};
-}  // namespace
 
-void* operator new(std::size_t n) {
-  void* p = std::malloc(n ? n : 1);
-  if (!p) throw std::bad_alloc();
-  g_live_allocations.fetch_add(1, std::memory_order_relaxed);
+// Every form of operator new and delete is replaced, so whichever form a library (or a
+// sanitizer's runtime) calls, an allocation and its release are counted as a pair and
+// come from one allocator; replacing only some once made the counts go negative and
+// ASan abort on a mismatched free.
+void* counted_alloc(std::size_t n, std::size_t align = 0) noexcept {
+  if (n == 0) n = 1;
+  void* p = nullptr;
+  if (align > alignof(std::max_align_t)) {
+    n = (n + align - 1) / align * align;  // aligned_alloc wants a multiple of the alignment
+    p = std::aligned_alloc(align, n);
+  } else {
+    p = std::malloc(n);
+  }
+  if (p) g_live_allocations.fetch_add(1, std::memory_order_relaxed);
   return p;
 }
-// GCC sees free() of what operator new returned, not that this is that operator's pair.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept {
+void counted_free(void* p) noexcept {
   if (!p) return;
   g_live_allocations.fetch_sub(1, std::memory_order_relaxed);
   std::free(p);
 }
-void operator delete(void* p, std::size_t) noexcept { operator delete(p); }
+void* counted_or_throw(std::size_t n, std::size_t align = 0) {
+  void* p = counted_alloc(n, align);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+}  // namespace
+
+// GCC sees free() of what operator new returned, not that this is that operator's pair.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void* operator new(std::size_t n) { return counted_or_throw(n); }
+void* operator new[](std::size_t n) { return counted_or_throw(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
+void* operator new(std::size_t n, std::align_val_t a) {
+  return counted_or_throw(n, static_cast<std::size_t>(a));
+}
+void* operator new[](std::size_t n, std::align_val_t a) {
+  return counted_or_throw(n, static_cast<std::size_t>(a));
+}
+void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  return counted_alloc(n, static_cast<std::size_t>(a));
+}
+void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  return counted_alloc(n, static_cast<std::size_t>(a));
+}
+void operator delete(void* p) noexcept { counted_free(p); }
+void operator delete[](void* p) noexcept { counted_free(p); }
+void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
+void operator delete[](void* p, std::size_t) noexcept { counted_free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { counted_free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { counted_free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { counted_free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { counted_free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { counted_free(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+  counted_free(p);
+}
 
 namespace lockstep::sim {
 namespace {
@@ -54,9 +100,35 @@ TEST_P(RunFreesMemory, NothingOutlivesTheRun) {
       RunResult r = run_scenario(s, RunOptions{trace});
       ASSERT_FALSE(r.verdicts.empty());
     }
+    ASSERT_GE(before, 0) << "the counts went negative: a form of new or delete is not counted";
     EXPECT_EQ(g_live_allocations.load() - before, 0)
         << "allocations left behind by 3 runs of " << GetParam();
   }
+}
+
+// Each form of new is counted, and its delete uncounts it.
+TEST(CountedAllocations, EveryFormOfNewAndDeleteIsCounted) {
+  const long start = g_live_allocations.load();
+  int* a = new int(1);
+  int* b = new int[4];
+  int* c = new (std::nothrow) int(2);
+  int* d = new (std::nothrow) int[4];
+  struct alignas(64) Wide {
+    char bytes[64];
+  };
+  Wide* e = new Wide;
+  Wide* f = new Wide[2];
+  Wide* g = new (std::nothrow) Wide;
+  EXPECT_EQ(g_live_allocations.load() - start, 7);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(e) % 64, 0u);
+  delete a;
+  delete[] b;
+  delete c;
+  delete[] d;
+  delete e;
+  delete[] f;
+  delete g;
+  EXPECT_EQ(g_live_allocations.load(), start);
 }
 
 // One scenario per algorithm family and fault path: sessions that expire and reconnect,

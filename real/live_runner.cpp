@@ -92,7 +92,7 @@ bool LiveRunResult::ok() const {
   return true;
 }
 
-Task<Error> LiveBackend::prepare(Env&) { co_return Error::Ok; }
+Task<Error> LiveBackend::prepare(Env&, Duration) { co_return Error::Ok; }
 
 ZkNodeOutcome LiveBackend::kill_leader() {
   ZkNodeOutcome o;
@@ -160,10 +160,10 @@ std::string ProcessBackend::describe() const {
 
 Store& ProcessBackend::admin_store() { return *admin_; }
 
-Task<Error> ProcessBackend::prepare(Env& env) {
+Task<Error> ProcessBackend::prepare(Env& env, Duration connect_within) {
   for (const auto& cs : connect_) {
     ZkStore store(cs);
-    Error e = co_await store.ensure_chroot(env);
+    Error e = co_await store.ensure_chroot(env, connect_within);
     if (e != Error::Ok) co_return e;
   }
   co_return Error::Ok;
@@ -745,10 +745,12 @@ Task<Final> finish(Env& env, Store& store, std::string lock_path, std::string ro
   co_return f;
 }
 
-Task<Error> setup(Env& env, LiveBackend& backend, std::string root) {
-  Error e = co_await backend.prepare(env);
+// Connects within `connect_within` (the clients' session timeout: a server that does not
+// answer a handshake by then would not keep their sessions either).
+Task<Error> setup(Env& env, LiveBackend& backend, std::string root, Duration connect_within) {
+  Error e = co_await backend.prepare(env, connect_within);
   if (e != Error::Ok) co_return e;
-  ConnectReply c = co_await backend.admin_store().connect(env, 10s);
+  ConnectReply c = co_await backend.admin_store().connect(env, connect_within);
   if (c.err != Error::Ok) co_return c.err;
   // A concurrent run may remove an empty parent just as we create under it: retry.
   for (int i = 0; i < 5; ++i) {
@@ -774,7 +776,12 @@ LiveRunResult run_live(const LiveRunSpec& spec, LiveBackend& backend) {
 
   EventLoop loop;
   LiveEnv env(loop, -1);
-  Error e = run_task(env, setup(env, backend, result.root), 60s);
+  const Duration connect_within = spec.client.session_timeout;
+  Error e = run_task(env, setup(env, backend, result.root, connect_within), 60s);
+  if (e == Error::ConnectionLoss)
+    throw std::runtime_error("cannot connect to " + backend.describe() +
+                             ": no server answered within " + format_duration(connect_within) +
+                             " (the session timeout)");
   if (e != Error::Ok)
     throw std::runtime_error("cannot set up " + result.root + " on " + backend.describe() + ": " +
                              std::string(error_name(e)));

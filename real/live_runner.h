@@ -97,7 +97,7 @@ class LiveBackend {
   // The coordinator opens its own sessions here (setup, leftovers, cleanup).
   virtual Store& admin_store() = 0;
   // Before the first session (e.g. creates the chroot).
-  virtual Task<Error> prepare(Env& env);
+  virtual Task<Error> prepare(Env& env, Duration connect_within);
   // Starts client spec.index (again, after a crash).
   virtual void start(const LiveClientSpec& spec) = 0;
   // Messages from the clients, waiting up to `wait` for the first. A client that is
@@ -130,7 +130,7 @@ class ProcessBackend final : public LiveBackend {
 
   std::string describe() const override;
   Store& admin_store() override;
-  Task<Error> prepare(Env& env) override;
+  Task<Error> prepare(Env& env, Duration connect_within) override;
   void start(const LiveClientSpec& spec) override;
   std::vector<ClientMessage> poll(Duration wait) override;
   bool running(int client) const override;

@@ -563,11 +563,11 @@ Future<ConnectReply> ZkStore::connect(Env& env, Duration session_timeout) {
   return reply;
 }
 
-Task<Error> ZkStore::ensure_chroot(Env& env) {
+Task<Error> ZkStore::ensure_chroot(Env& env, Duration connect_within) {
   std::string root = chroot();
   if (root.empty()) co_return Error::Ok;
   ZkStore admin(hosts(), options_);
-  ConnectReply c = co_await admin.connect(env, std::chrono::seconds(10));
+  ConnectReply c = co_await admin.connect(env, connect_within);
   if (c.err != Error::Ok) co_return c.err;
   Error e = co_await ensure_path(*c.session, root);
   co_await c.session->close();

@@ -47,7 +47,7 @@ class ZkStore final : public Store {
 
   // Creates the chroot path (and its parents) if missing, through a session opened on
   // the hosts without the chroot.
-  Task<Error> ensure_chroot(Env& env);
+  Task<Error> ensure_chroot(Env& env, Duration connect_within = std::chrono::seconds(10));
 
   // Empty if the connect string is well formed, else what is wrong with it.
   static std::string validate(const std::string& connect_string);
