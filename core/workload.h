@@ -65,6 +65,11 @@ struct WorkloadConfig {
   FencingSource fencing = FencingSource::Own;
 };
 
+// Records every event of `session` into the history (as SessionChange, "<event><label>")
+// until the session ends. No event is missed, even two in one instant.
+Task<void> record_session_events(std::shared_ptr<Session> session, Recorder& recorder, int client,
+                                 std::string label);
+
 // Runs the whole workload of one client; returns when every cycle is done and the
 // sessions are closed.
 Task<void> run_client(Env& env, Recorder& recorder, WorkloadConfig config);
