@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/env.h"
+#include "core/prng.h"
 #include "core/task.h"
 #include "real/event_loop.h"
 
@@ -45,7 +46,7 @@ class LiveEnv final : public Env {
   EventLoop& loop_;
   int index_;
   uint64_t seed_;
-  uint64_t rng_[4];
+  Prng rng_;
   std::vector<std::unique_ptr<RootTask>> roots_;
   // Posted starts check it: a task posted but not started when the env goes is dropped.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

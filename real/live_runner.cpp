@@ -15,6 +15,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "core/json.h"
 #include "core/resource.h"
 #include "real/event_loop.h"
 #include "real/live_env.h"
@@ -34,38 +35,6 @@ std::string who_text(const LiveFault& f) {
       break;
   }
   return std::to_string(f.client);
-}
-
-std::string json_quote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
 }
 
 }  // namespace

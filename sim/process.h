@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "core/env.h"
+#include "core/prng.h"
 #include "core/task.h"
 #include "sim/clock.h"
-#include "sim/prng.h"
 #include "sim/world.h"
 
 namespace lockstep::sim {

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 
+#include "core/json.h"
 #include "core/lock.h"
 #include "core/resource.h"
 #include "core/workload.h"

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "core/executor.h"
+#include "core/prng.h"
 #include "core/time.h"
-#include "sim/prng.h"
 
 namespace lockstep::sim {
 
@@ -82,8 +82,5 @@ class World {
   bool keep_trace_;
   std::vector<std::string> trace_;
 };
-
-// JSON string escaping for trace fields.
-std::string json_quote(const std::string& s);
 
 }  // namespace lockstep::sim

@@ -2,14 +2,11 @@
 
 #include <algorithm>
 
+#include "core/prng.h"
+
 namespace lockstep::sim::search {
 
-uint64_t splitmix64(uint64_t x) {
-  uint64_t z = x + 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+uint64_t splitmix64(uint64_t x) { return Prng::splitmix64(x); }
 
 const Verdict* find_verdict(const RunResult& r, const std::string& checker) {
   for (const auto& v : r.verdicts)

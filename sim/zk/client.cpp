@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/json.h"
 #include "sim/zk/server.h"
 
 namespace lockstep::sim {

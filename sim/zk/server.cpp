@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/json.h"
+
 namespace lockstep::sim {
 
 namespace {

@@ -11,8 +11,8 @@
 #include <memory>
 #include <string>
 
+#include "core/prng.h"
 #include "sim/network.h"
-#include "sim/prng.h"
 #include "sim/process.h"
 #include "sim/scenario.h"
 #include "sim/world.h"

@@ -1,13 +1,17 @@
-// The world's one source of randomness: xoshiro256**, seeded through splitmix64. Fixed
-// algorithm, fixed output on every platform (std::*_distribution is avoided on purpose:
-// its output differs between standard libraries).
+// The one pseudo-random generator of both worlds: xoshiro256**, seeded through
+// splitmix64. Fixed algorithm, fixed output on every platform (std::*_distribution is
+// avoided on purpose: its output differs between standard libraries). The simulator's
+// world and processes draw from it, and so does a live process's Env.
+//
+// It lives in core/ because it is the standard library only and both sim/ and real/ need
+// it; neither may include the other.
 #pragma once
 
 #include <cstdint>
 
 #include "core/time.h"
 
-namespace lockstep::sim {
+namespace lockstep {
 
 class Prng {
  public:
@@ -62,4 +66,4 @@ class Prng {
   uint64_t s_[4];
 };
 
-}  // namespace lockstep::sim
+}  // namespace lockstep
