@@ -9,10 +9,10 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "cli/local_store.h"
 #include "core/lock.h"
 #include "real/live_client.h"
 #include "real/live_runner.h"
+#include "real/local_store.h"
 #include "real/zk_ensemble.h"
 #include "real/zk_store.h"
 #include "sim/run.h"
@@ -368,7 +368,7 @@ int live_command(const std::vector<std::string>& argv) {
   std::unique_ptr<real::LiveBackend> backend;
   std::string store_text;
   if (local) {
-    backend = std::make_unique<LocalBackend>();
+    backend = std::make_unique<real::LocalBackend>();
     store_text = "local:";
   } else {
     backend = std::make_unique<real::ProcessBackend>(connect);

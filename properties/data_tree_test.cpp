@@ -1,7 +1,7 @@
 // The simulated server's znode tree against ZooKeeper 3.8's documented and observed
 // behaviour: names, Stat bookkeeping, errors, zxids, multi, watches, sessions, TTL and
 // container nodes.
-#include "sim/zk/data_tree.h"
+#include "core/zk/data_tree.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
@@ -12,7 +12,7 @@
 #include <tuple>
 #include <vector>
 
-namespace lockstep::sim {
+namespace lockstep {
 namespace {
 
 constexpr int64_t S1 = 0x101, S2 = 0x102, S3 = 0x103;
@@ -740,4 +740,4 @@ RC_GTEST_PROP(DataTreeProperty, ChildCountsAndSequenceNumbers,
 }
 
 }  // namespace
-}  // namespace lockstep::sim
+}  // namespace lockstep

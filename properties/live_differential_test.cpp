@@ -465,7 +465,7 @@ class SimBackend final : public Backend {
   }
   // The version a node has here now (0 if it is missing), to name "current".
   int32_t version_of(const std::string& path) {
-    sim::ReadResult r = h_.server().tree().exists(0, path, false);
+    ReadResult r = h_.server().tree().exists(0, path, false);
     return r.err == Error::Ok ? r.stat.version : 0;
   }
 

@@ -78,7 +78,7 @@ class PortsWorld {
   std::vector<std::string> children(const std::string& path, int s = 0) {
     return server(s).tree().children(0, path, false).children;
   }
-  sim::ReadResult node(const std::string& path, int s = 0) {
+  ReadResult node(const std::string& path, int s = 0) {
     return server(s).tree().get(0, path, false);
   }
   // A redlock key's current incarnation on store s: its lowest child; empty if none.
@@ -88,10 +88,10 @@ class PortsWorld {
     return key + "/" + *std::min_element(kids.begin(), kids.end());
   }
   // What a GET of that key answers on store s: its value, or NoNode.
-  sim::ReadResult redlock_key(const std::string& key, int s = 0) {
+  ReadResult redlock_key(const std::string& key, int s = 0) {
     std::string at = redlock_incarnation(key, s);
     if (at.empty()) {
-      sim::ReadResult none;
+      ReadResult none;
       none.err = Error::NoNode;
       return none;
     }
@@ -766,7 +766,7 @@ TEST(Redlock, LockUnlockOnOneStore) {
     out->a_local_at = w->client(0).now();
     out->a_until = lock.until();
     out->value = lock.value();
-    sim::ReadResult key = w->redlock_key(kPath);
+    ReadResult key = w->redlock_key(kPath);
     out->stored = key.data;
     out->owner_bits = w->server().tree().stored_ephemeral_owner(w->redlock_incarnation(kPath));
     out->valid_before = co_await lock.valid();
@@ -941,7 +941,7 @@ TEST(Redlock, FiveStoresNeedAQuorumOfThree) {
     co_await sleep_until(w->client(1), 3s);
     out->three_taken = co_await lock.acquire(w->client(1).now() + 5s);
     for (int s = 0; s < 5; ++s) {
-      sim::ReadResult r = w->redlock_key(kPath, s);
+      ReadResult r = w->redlock_key(kPath, s);
       out->after_three.push_back(r.err == Error::Ok ? r.data : "-");
     }
   }(&w, &out));
@@ -1012,7 +1012,7 @@ struct LeaseOut {
 };
 
 std::string row_at(PortsWorld* w) {
-  sim::ReadResult r = w->node(kPath);
+  ReadResult r = w->node(kPath);
   return r.err == Error::Ok ? r.data : "-";
 }
 

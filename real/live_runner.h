@@ -10,7 +10,7 @@
 // overlap is certain.
 //
 // Where the clients run is a LiveBackend: separate processes on ZooKeeper
-// (ProcessBackend, here), or threads on an in-process store (cli/local_store.h).
+// (ProcessBackend, here), or threads on an in-process store (real/local_store.h).
 #pragma once
 
 #include <chrono>

@@ -12,11 +12,11 @@
 #include <string>
 
 #include "core/prng.h"
+#include "core/zk/data_tree.h"
 #include "sim/network.h"
 #include "sim/process.h"
 #include "sim/scenario.h"
 #include "sim/world.h"
-#include "sim/zk/data_tree.h"
 
 namespace lockstep::sim {
 

@@ -1,4 +1,4 @@
-#include "cli/local_store.h"
+#include "real/local_store.h"
 
 #include <atomic>
 #include <condition_variable>
@@ -9,17 +9,17 @@
 #include <thread>
 #include <vector>
 
+#include "core/zk/data_tree.h"
 #include "real/event_loop.h"
 #include "real/live_env.h"
-#include "sim/zk/data_tree.h"
 
-namespace lockstep::cli {
+namespace lockstep::real {
 
 namespace {
 
 using namespace std::chrono_literals;
 
-int64_t steady_ns() { return real::steady_now().count(); }
+int64_t steady_ns() { return steady_now().count(); }
 
 // The "server clock" of ctime, mtime and TTLs: the wall clock, as a server's.
 int64_t wall_ms() {
@@ -101,7 +101,7 @@ struct LocalCore {
 
 struct LocalStore::Impl {
   mutable std::mutex mu;
-  sim::DataTree tree;
+  DataTree tree;
   std::map<int64_t, std::shared_ptr<LocalCore>> sessions;  // alive on the "server"
   int64_t next_id = 0x10000000001;
   std::condition_variable cv;
@@ -110,7 +110,7 @@ struct LocalStore::Impl {
 
   // Under mu: the sessions in the map have live executors (a session leaves the map,
   // under mu, before its client's loop can go).
-  void dispatch_locked(const std::vector<sim::WatchFire>& fired) {
+  void dispatch_locked(const std::vector<WatchFire>& fired) {
     for (const auto& f : fired) {
       auto it = sessions.find(f.session);
       if (it == sessions.end()) continue;
@@ -123,7 +123,7 @@ struct LocalStore::Impl {
     if (it == sessions.end()) return;
     auto core = it->second;
     sessions.erase(it);
-    std::vector<sim::WatchFire> fired;
+    std::vector<WatchFire> fired;
     tree.kill_session(id, fired);
     dispatch_locked(fired);
     core->ex->post([core, how] { core->on_end(how); });
@@ -140,7 +140,7 @@ struct LocalStore::Impl {
         if (now - core->last_heard.load() > core->timeout.count()) expired.push_back(id);
       for (int64_t id : expired) kill_locked(id, SessionState::Expired);
       if (now >= next_ttl_pass) {
-        std::vector<sim::WatchFire> fired;
+        std::vector<WatchFire> fired;
         tree.expire_ttl_and_containers(wall_ms(), fired);
         dispatch_locked(fired);
         next_ttl_pass = now + 500'000'000;
@@ -159,7 +159,7 @@ class LocalSession final : public Session {
     std::lock_guard lock(store_->mu);
     if (!store_->sessions.count(core_->id)) return;
     store_->sessions.erase(core_->id);
-    std::vector<sim::WatchFire> fired;
+    std::vector<WatchFire> fired;
     store_->tree.kill_session(core_->id, fired);
     store_->dispatch_locked(fired);
   }
@@ -167,18 +167,17 @@ class LocalSession final : public Session {
   Future<CreateReply> create(const std::string& path, const std::string& data, CreateMode mode,
                              Duration ttl) override {
     const int64_t ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count();
-    return call<CreateReply>([&](std::vector<sim::WatchFire>& fired) {
+    return call<CreateReply>([&](std::vector<WatchFire>& fired) {
       return store_->tree.create(core_->id, path, data, mode, ttl_ms, wall_ms(), fired);
     });
   }
   Future<Error> remove(const std::string& path, int32_t version) override {
-    return call<Error>([&](std::vector<sim::WatchFire>& fired) {
-      return store_->tree.remove(path, version, fired);
-    });
+    return call<Error>(
+        [&](std::vector<WatchFire>& fired) { return store_->tree.remove(path, version, fired); });
   }
   Future<GetReply> get(const std::string& path, bool watch) override {
-    return call<GetReply>([&](std::vector<sim::WatchFire>&) {
-      sim::ReadResult r = store_->tree.get(core_->id, path, watch);
+    return call<GetReply>([&](std::vector<WatchFire>&) {
+      ReadResult r = store_->tree.get(core_->id, path, watch);
       GetReply out;
       out.err = r.err;
       out.data = std::move(r.data);
@@ -188,8 +187,8 @@ class LocalSession final : public Session {
     });
   }
   Future<ExistsReply> exists(const std::string& path, bool watch) override {
-    return call<ExistsReply>([&](std::vector<sim::WatchFire>&) {
-      sim::ReadResult r = store_->tree.exists(core_->id, path, watch);
+    return call<ExistsReply>([&](std::vector<WatchFire>&) {
+      ReadResult r = store_->tree.exists(core_->id, path, watch);
       ExistsReply out;
       out.err = r.err;
       out.stat = r.stat;
@@ -198,8 +197,8 @@ class LocalSession final : public Session {
     });
   }
   Future<ChildrenReply> children(const std::string& path, bool watch) override {
-    return call<ChildrenReply>([&](std::vector<sim::WatchFire>&) {
-      sim::ReadResult r = store_->tree.children(core_->id, path, watch);
+    return call<ChildrenReply>([&](std::vector<WatchFire>&) {
+      ReadResult r = store_->tree.children(core_->id, path, watch);
       ChildrenReply out;
       out.err = r.err;
       out.children = std::move(r.children);
@@ -209,12 +208,12 @@ class LocalSession final : public Session {
     });
   }
   Future<SetReply> set(const std::string& path, const std::string& data, int32_t version) override {
-    return call<SetReply>([&](std::vector<sim::WatchFire>& fired) {
+    return call<SetReply>([&](std::vector<WatchFire>& fired) {
       return store_->tree.set(path, data, version, wall_ms(), fired);
     });
   }
   Future<MultiReply> multi(const std::vector<Op>& ops) override {
-    return call<MultiReply>([&](std::vector<sim::WatchFire>& fired) {
+    return call<MultiReply>([&](std::vector<WatchFire>& fired) {
       return store_->tree.multi(core_->id, ops, wall_ms(), fired);
     });
   }
@@ -226,7 +225,7 @@ class LocalSession final : public Session {
       auto it = store_->sessions.find(core_->id);
       if (it != store_->sessions.end()) {
         store_->sessions.erase(it);
-        std::vector<sim::WatchFire> fired;
+        std::vector<WatchFire> fired;
         store_->tree.kill_session(core_->id, fired);
         store_->dispatch_locked(fired);
       }
@@ -279,7 +278,7 @@ class LocalSession final : public Session {
       return p.future();
     }
     core_->last_heard = steady_ns();
-    std::vector<sim::WatchFire> fired;
+    std::vector<WatchFire> fired;
     R r = fn(fired);
     store_->dispatch_locked(fired);
     core_->ex->post([p, r = std::move(r)]() mutable { p.set(std::move(r)); });
@@ -347,7 +346,7 @@ void LocalStore::detach(Executor* ex) {
     if (core->ex == ex) ids.push_back(id);
   for (int64_t id : ids) {
     impl_->sessions.erase(id);
-    std::vector<sim::WatchFire> fired;
+    std::vector<WatchFire> fired;
     impl_->tree.kill_session(id, fired);
     impl_->dispatch_locked(fired);
   }
@@ -363,8 +362,8 @@ size_t LocalStore::live_sessions() const {
 struct LocalBackend::Queue {
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<real::ClientMessage> messages;
-  void push(real::ClientMessage m) {
+  std::deque<ClientMessage> messages;
+  void push(ClientMessage m) {
     {
       std::lock_guard lock(mu);
       messages.push_back(std::move(m));
@@ -375,7 +374,7 @@ struct LocalBackend::Queue {
 
 struct LocalBackend::Client {
   int index = 0;
-  std::unique_ptr<real::EventLoop> loop;
+  std::unique_ptr<EventLoop> loop;
   std::thread thread;
   std::atomic<bool> done{false};
   std::atomic<bool> killed{false};
@@ -389,7 +388,7 @@ LocalBackend::LocalBackend() : queue_(std::make_shared<Queue>()) {}
 
 LocalBackend::~LocalBackend() { kill_all(); }
 
-void LocalBackend::start(const real::LiveClientSpec& spec) {
+void LocalBackend::start(const LiveClientSpec& spec) {
   if (spec.index >= static_cast<int>(clients_.size()))
     clients_.resize(static_cast<size_t>(spec.index) + 1);
   auto& slot = clients_[static_cast<size_t>(spec.index)];
@@ -399,29 +398,29 @@ void LocalBackend::start(const real::LiveClientSpec& spec) {
   }
   slot = std::make_unique<Client>();
   slot->index = spec.index;
-  slot->loop = std::make_unique<real::EventLoop>();
+  slot->loop = std::make_unique<EventLoop>();
   Client* c = slot.get();
   int stores = 1;
   if (const AlgorithmInfo* algo = find_algorithm(spec.algorithm))
-    stores = real::store_count(*algo, Options(spec.options));
+    stores = store_count(*algo, Options(spec.options));
   c->thread = std::thread([this, c, spec, stores] {
-    real::MessageSink sink = [this, c](const real::ClientMessage& m) {
+    MessageSink sink = [this, c](const ClientMessage& m) {
       if (!c->killed) queue_->push(m);
     };
     std::vector<Store*> all(static_cast<size_t>(stores), &store_);
-    std::string failure = real::run_live_client(*c->loop, spec, all, &store_, sink, &registry_);
+    std::string failure = run_live_client(*c->loop, spec, all, &store_, sink, &registry_);
     // Sessions the workload did not close (it was stopped) end here, before the loop
     // they report to can go.
     store_.detach(c->loop.get());
     if (!failure.empty()) {
-      real::ClientMessage m;
-      m.kind = real::ClientMessage::Kind::Error;
+      ClientMessage m;
+      m.kind = ClientMessage::Kind::Error;
       m.client = c->index;
       m.text = failure;
       sink(m);
     }
-    real::ClientMessage m;
-    m.kind = real::ClientMessage::Kind::Exited;
+    ClientMessage m;
+    m.kind = ClientMessage::Kind::Exited;
     m.client = c->index;
     m.clean = failure.empty();
     m.text = failure.empty() ? "finished" : failure;
@@ -430,12 +429,12 @@ void LocalBackend::start(const real::LiveClientSpec& spec) {
   });
 }
 
-std::vector<real::ClientMessage> LocalBackend::poll(Duration wait) {
+std::vector<ClientMessage> LocalBackend::poll(Duration wait) {
   std::unique_lock lock(queue_->mu);
   if (queue_->messages.empty())
     queue_->cv.wait_for(lock, wait, [this] { return !queue_->messages.empty(); });
-  std::vector<real::ClientMessage> out(std::make_move_iterator(queue_->messages.begin()),
-                                       std::make_move_iterator(queue_->messages.end()));
+  std::vector<ClientMessage> out(std::make_move_iterator(queue_->messages.begin()),
+                                 std::make_move_iterator(queue_->messages.end()));
   queue_->messages.clear();
   return out;
 }
@@ -476,7 +475,7 @@ std::string LocalBackend::crash(int) {
   return "no live form on local: (a thread cannot be killed)";
 }
 
-Error LocalBackend::expire(const real::SessionRef& session) { return store_.expire(session.id); }
+Error LocalBackend::expire(const SessionRef& session) { return store_.expire(session.id); }
 
 void LocalBackend::kill_all() {
   for (auto& c : clients_) {
@@ -490,4 +489,4 @@ void LocalBackend::kill_all() {
   }
 }
 
-}  // namespace lockstep::cli
+}  // namespace lockstep::real

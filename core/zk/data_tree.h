@@ -2,9 +2,13 @@
 // bookkeeping, sequential names from the parent's cversion, ephemerals per session, TTL
 // and container nodes, multi, and the server's one-shot watch tables.
 //
-// Synchronous and deterministic: the simulated server calls it for each request in order
-// and ships the replies and the watch notifications it returns. It is also the store
-// behind `local:`.
+// Synchronous and deterministic: the simulated server (sim/zk/server.h) calls it for each
+// request in order and ships the replies and the watch notifications it returns, and the
+// live in-process `local:` store (real/local_store.h) calls it under a mutex.
+//
+// It lives in core/ because both sim/ and real/ use it, and neither may include the
+// other; it is the standard library and core/store.h only, no clock, thread or randomness
+// (times come in as arguments), which is what core/ asks of its code.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +22,7 @@
 
 #include "core/store.h"
 
-namespace lockstep::sim {
+namespace lockstep {
 
 // A watch notification the server must send to a session.
 struct WatchFire {
@@ -148,4 +152,4 @@ class DataTree {
   std::map<std::string, std::set<int64_t>> child_watches_;
 };
 
-}  // namespace lockstep::sim
+}  // namespace lockstep

@@ -1,5 +1,5 @@
-// The `local:` store of `lockstep live`: ZooKeeper's data tree (the simulator's
-// sim/zk/data_tree.h, the same semantics) inside this process, in real time, with no
+// The `local:` store of `lockstep live`: ZooKeeper's data tree (core/zk/data_tree.h, the
+// simulated server's, with the same semantics) inside this process, in real time, with no
 // server, and the clients as threads of this process, each on its own event loop.
 //
 // A session stays alive while its client's loop pings it (every third of its timeout; any
@@ -19,7 +19,7 @@
 #include "core/store.h"
 #include "real/live_runner.h"
 
-namespace lockstep::cli {
+namespace lockstep::real {
 
 class LocalStore final : public Store {
  public:
@@ -48,20 +48,20 @@ class LocalStore final : public Store {
 
 // Clients as threads on a LocalStore. A pause blocks the client's loop; a crash has no
 // form here (a thread cannot be killed) and neither has kill-leader (there is no server).
-class LocalBackend final : public real::LiveBackend {
+class LocalBackend final : public LiveBackend {
  public:
   LocalBackend();
   ~LocalBackend() override;
 
   std::string describe() const override { return "local:"; }
   Store& admin_store() override { return store_; }
-  void start(const real::LiveClientSpec& spec) override;
-  std::vector<real::ClientMessage> poll(Duration wait) override;
+  void start(const LiveClientSpec& spec) override;
+  std::vector<ClientMessage> poll(Duration wait) override;
   bool running(int client) const override;
   bool suspend(int client) override;
   bool resume(int client) override;
   std::string crash(int client) override;
-  Error expire(const real::SessionRef& session) override;
+  Error expire(const SessionRef& session) override;
   void kill_all() override;
 
   struct Client;
@@ -74,4 +74,4 @@ class LocalBackend final : public real::LiveBackend {
   std::vector<std::unique_ptr<Client>> clients_;
 };
 
-}  // namespace lockstep::cli
+}  // namespace lockstep::real

@@ -1,9 +1,9 @@
-#include "sim/zk/data_tree.h"
+#include "core/zk/data_tree.h"
 
 #include <algorithm>
 #include <cstdio>
 
-namespace lockstep::sim {
+namespace lockstep {
 
 namespace {
 
@@ -569,4 +569,4 @@ std::set<int64_t> DataTree::child_watchers(const std::string& path) const {
   return it == child_watches_.end() ? std::set<int64_t>{} : it->second;
 }
 
-}  // namespace lockstep::sim
+}  // namespace lockstep
