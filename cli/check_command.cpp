@@ -26,7 +26,9 @@
 #include "core/lock.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
+#include "sim/search/counterexample_writer.h"
 #include "sim/search/matrix.h"
+#include "sim/search/matrix_search.h"
 #include "sim/search/search.h"
 
 namespace lockstep::cli {
@@ -324,22 +326,6 @@ std::vector<int> clients_named(const Verdict& v) {
   return {out.begin(), out.end()};
 }
 
-// A counterexample as written to disk and replayed from there.
-struct Written {
-  std::string scenario_path;
-  std::string trace_path;
-  sim::RunResult replay;      // the run of the file as `lockstep run` would do it
-  bool replays_same = false;  // the file fails the same checker with the same verdict
-  std::string mismatch;       // why not
-};
-
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  out.close();
-  if (!out) throw std::runtime_error("cannot write \"" + path + "\"");
-}
-
 void make_out_dir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -348,49 +334,13 @@ void make_out_dir(const std::string& dir) {
                      (ec ? ": " + ec.message() : std::string())};
 }
 
-// Writes the minimal scenario and, from a run of the written file, its trace; then checks
-// that this replay fails the same checker with the same verdict.
-Written write_counterexample(const search::Counterexample& cx, const std::string& path_base) {
-  Written w;
-  w.scenario_path = path_base + ".json";
-  w.trace_path = path_base + ".trace.jsonl";
-  write_file(w.scenario_path, sim::scenario_to_json(cx.minimal));
-  // Replayed from the file, exactly as `lockstep run FILE` will: a file that does not
-  // load or does not fail the same way is reported, not hidden.
-  sim::Scenario loaded;
-  try {
-    loaded = sim::load_scenario(w.scenario_path);
-  } catch (const sim::ScenarioError& e) {
-    w.mismatch = "the written file does not load: " + e.message;
-    loaded = cx.minimal;  // still write the trace of the scenario that failed
-  }
-  w.replay = sim::run_scenario(loaded, sim::RunOptions{true});
-  std::string trace;
-  for (const auto& line : w.replay.trace) trace += line + "\n";
-  write_file(w.trace_path, trace);
-  const Verdict* v = search::find_verdict(w.replay, cx.checker);
-  if (!w.mismatch.empty()) {
-    // already says why
-  } else if (!(loaded == cx.minimal)) {
-    w.mismatch = "the written file reads back as a different scenario";
-  } else if (!v) {
-    w.mismatch = "the replay did not run the " + cx.checker + " checker";
-  } else if (v->ok) {
-    w.mismatch = "the replay passed " + cx.checker;
-  } else if (v->summary != cx.verdict.summary || v->details != cx.verdict.details) {
-    w.mismatch = "the replay's verdict differs: " + v->summary;
-  }
-  w.replays_same = w.mismatch.empty();
-  return w;
-}
-
 std::string plural(int64_t n, const std::string& one, const std::string& many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
 // The one-screen explanation of a counterexample.
-void explain(std::ostream& out, const search::Counterexample& cx, const Written& w,
-             uint64_t base_seed, uint64_t runs_done) {
+void explain(std::ostream& out, const search::Counterexample& cx,
+             const search::WrittenCounterexample& w, uint64_t base_seed, uint64_t runs_done) {
   const sim::Scenario& s = cx.minimal;
   out << "VIOLATION: " << s.algorithm << " fails " << cx.checker << "\n";
   out << "found in case " << cx.found_in.index << " (base seed " << base_seed << ", after "
@@ -573,10 +523,8 @@ int check_one(const Args& args, const CommonFlags& common) {
   std::cerr << "check " << info->name << ": case " << failing.index << " fails " << checker
             << "; shrinking...\n";
   const search::Counterexample cx = search.shrink(failing.index, checker);
-  const std::string base = (std::filesystem::path(common.out_dir) /
-                            (info->name + "-" + checker + "-" + std::to_string(cx.found_in.seed)))
-                               .string();
-  const Written w = write_counterexample(cx, base);
+  const search::WrittenCounterexample w =
+      search::write_counterexample(cx, common.out_dir, info->name + "-" + checker);
   std::cout << info->name << ": " << checker << " violated" << shard << " (" << space << ")\n\n";
   explain(std::cout, cx, w, cfg.seed, *first + 1);
   return w.replays_same ? 1 : 3;
@@ -604,32 +552,22 @@ int check_all(const Args& args, const CommonFlags& common) {
   } else {
     for (const auto& a : algorithms()) rows.push_back(&a);
   }
-  const uint64_t runs = common.runs.value_or(kDefaultMatrixRuns);
-  const int max_shrink = common.max_shrink.value_or(kDefaultShrinkRuns);
-
-  struct Cell {
-    std::string algorithm, fault_class;
-    std::unique_ptr<search::Search> search;
-    std::vector<search::CaseResult> results;
-  };
-  std::vector<Cell> cells;
-  for (const AlgorithmInfo* a : rows) {
-    for (const auto& fc : search::fault_classes()) {
-      search::SearchConfig cfg;
-      cfg.space = search::matrix_space(a->name, fc.name);
-      cfg.seed = common.seed;
-      cfg.runs = runs;
-      cfg.checkers = common.checkers;
-      cfg.max_shrink_runs = max_shrink;
-      Cell c{a->name, fc.name, std::make_unique<search::Search>(cfg), {}};
-      c.results.resize(runs);
-      cells.push_back(std::move(c));
-    }
-  }
+  search::MatrixConfig cfg;
+  for (const AlgorithmInfo* a : rows) cfg.algorithms.push_back(a->name);
+  cfg.seed = common.seed;
+  cfg.runs = common.runs.value_or(kDefaultMatrixRuns);
+  cfg.checkers = common.checkers;
+  cfg.max_shrink_runs = common.max_shrink.value_or(kDefaultShrinkRuns);
+  cfg.out_dir = common.out_dir;
+  cfg.command = "lockstep check --all --runs " + std::to_string(cfg.runs) + " --seed " +
+                std::to_string(common.seed) + " --out " + common.out_dir;
+  if (args.has("--algo")) cfg.command += " --algo " + join(cfg.algorithms, ",");
+  if (!common.checkers.empty()) cfg.command += " --checkers " + join(common.checkers, ",");
+  if (common.max_shrink) cfg.command += " --max-shrink " + std::to_string(*common.max_shrink);
+  search::MatrixSearch matrix(cfg);
   make_out_dir(common.out_dir);
 
-  // Phase 1: every run of every cell, as one flat list so all cores stay busy.
-  const size_t total = cells.size() * runs;
+  const size_t total = matrix.run_count();
   std::atomic<uint64_t> done{0}, violations{0};
   const auto start = Clock::now();
   {
@@ -637,118 +575,42 @@ int check_all(const Args& args, const CommonFlags& common) {
     parallel_for(
         total, common.jobs,
         [&](size_t k) {
-          Cell& c = cells[k / runs];
-          search::CaseResult r = c.search->run_case(k % runs);
-          if (!r.failed.empty()) ++violations;
-          c.results[k % runs] = std::move(r);
+          if (matrix.run(k)) ++violations;
           ++done;
         },
         nullptr, [&] { progress.update(done, violations); });
   }
   const double search_time = seconds_since(start);
 
-  // Phase 2: shrink the first failure of each (cell, checker).
-  struct ShrinkJob {
-    size_t cell;
-    std::string checker;
-    uint64_t case_index;
-    search::Counterexample result;
-  };
-  std::vector<ShrinkJob> jobs;
-  std::vector<std::map<std::string, search::CheckerTally>> tallies;
-  std::vector<std::string> all_checkers;
-  for (size_t i = 0; i < cells.size(); ++i) {
-    tallies.push_back(search::tally(cells[i].results));
-    for (const auto& [name, t] : tallies.back()) {
-      all_checkers.push_back(name);
-      if (t.first_failure >= 0)
-        jobs.push_back(ShrinkJob{i, name, static_cast<uint64_t>(t.first_failure), {}});
-    }
-  }
+  const size_t shrinks = matrix.plan_shrinks();
   const auto shrink_start = Clock::now();
   {
     std::atomic<uint64_t> shrunk{0};
-    Progress progress("shrinking", jobs.size(), "counterexamples", false);
+    Progress progress("shrinking", shrinks, "counterexamples", false);
     parallel_for(
-        jobs.size(), common.jobs,
+        shrinks, common.jobs,
         [&](size_t k) {
-          ShrinkJob& j = jobs[k];
-          j.result = cells[j.cell].search->shrink(j.case_index, j.checker);
+          matrix.shrink(k);
           ++shrunk;
         },
         nullptr, [&] { progress.update(shrunk, 0); });
   }
   const double shrink_time = seconds_since(shrink_start);
 
-  search::Matrix m;
-  m.seed = common.seed;
-  m.runs = runs;
-  m.command = "lockstep check --all --runs " + std::to_string(runs) + " --seed " +
-              std::to_string(common.seed) + " --out " + common.out_dir;
-  if (args.has("--algo")) {
-    std::vector<std::string> names;
-    for (const AlgorithmInfo* a : rows) names.push_back(a->name);
-    m.command += " --algo " + join(names, ",");
-  }
-  if (!common.checkers.empty()) m.command += " --checkers " + join(common.checkers, ",");
-  if (common.max_shrink) m.command += " --max-shrink " + std::to_string(*common.max_shrink);
-  for (const AlgorithmInfo* a : rows) m.algorithms.push_back(a->name);
-  for (const auto& fc : search::fault_classes()) m.classes.push_back(fc.name);
-  m.checkers = search::order_checkers(all_checkers);
-  if (!common.checkers.empty()) {
-    std::vector<std::string> kept;
-    for (const auto& c : m.checkers)
-      if (std::find(common.checkers.begin(), common.checkers.end(), c) != common.checkers.end())
-        kept.push_back(c);
-    m.checkers = kept;
-  }
-
-  bool all_replay = true;
-  for (size_t i = 0; i < cells.size(); ++i) {
-    for (const auto& checker : m.checkers) {
-      search::MatrixCell mc;
-      mc.algorithm = cells[i].algorithm;
-      mc.fault_class = cells[i].fault_class;
-      mc.checker = checker;
-      auto t = tallies[i].find(checker);
-      if (t != tallies[i].end()) {
-        mc.runs = t->second.runs;
-        mc.violations = t->second.violations;
-      }
-      for (const ShrinkJob& j : jobs) {
-        if (j.cell != i || j.checker != checker) continue;
-        const std::string base = (std::filesystem::path(common.out_dir) /
-                                  (mc.algorithm + "-" + mc.fault_class + "-" + checker + "-" +
-                                   std::to_string(j.result.found_in.seed)))
-                                     .string();
-        const Written w = write_counterexample(j.result, base);
-        if (!w.replays_same) {
-          all_replay = false;
-          std::cerr << "check --all: REPLAY MISMATCH for " << w.scenario_path << ": " << w.mismatch
-                    << "\n";
-        }
-        mc.counterexample = w.scenario_path;
-        mc.summary = j.result.verdict.summary;
-        mc.faults = static_cast<int>(j.result.minimal.faults.size());
-      }
-      m.cells.push_back(mc);
-    }
-  }
-  const std::string json_path = (std::filesystem::path(common.out_dir) / "matrix.json").string();
-  const std::string md_path = (std::filesystem::path(common.out_dir) / "matrix.md").string();
-  write_file(json_path, search::matrix_json(m));
-  write_file(md_path, search::matrix_markdown(m));
-
-  std::cout << search::matrix_table(m);
+  const search::MatrixOutcome result = matrix.finish();
+  for (const auto& mismatch : result.mismatches)
+    std::cerr << "check --all: REPLAY MISMATCH for " << mismatch.scenario_path << ": "
+              << mismatch.why << "\n";
+  std::cout << search::matrix_table(result.matrix);
   char timing[160];
   std::snprintf(
       timing, sizeof timing,
       "\n%zu runs in %.1fs (%.0f runs/s on %d jobs), %zu counterexamples shrunk in %.1fs\n", total,
       search_time, search_time > 0 ? static_cast<double>(total) / search_time : 0.0, common.jobs,
-      jobs.size(), shrink_time);
-  std::cout << timing << "matrix: " << md_path << ", " << json_path << "\n";
-  if (!all_replay) return 3;
-  return m.violated() > 0 ? 1 : 0;
+      shrinks, shrink_time);
+  std::cout << timing << "matrix: " << result.md_path << ", " << result.json_path << "\n";
+  if (!result.mismatches.empty()) return 3;
+  return result.matrix.violated() > 0 ? 1 : 0;
 }
 
 }  // namespace

@@ -1,0 +1,101 @@
+#include "sim/search/matrix_search.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "sim/search/counterexample_writer.h"
+
+namespace lockstep::sim::search {
+
+MatrixSearch::MatrixSearch(MatrixConfig config) : config_(std::move(config)) {
+  for (const auto& algorithm : config_.algorithms) {
+    for (const auto& fc : fault_classes()) {
+      SearchConfig cfg;
+      cfg.space = matrix_space(algorithm, fc.name);
+      cfg.seed = config_.seed;
+      cfg.runs = config_.runs;
+      cfg.checkers = config_.checkers;
+      cfg.max_shrink_runs = config_.max_shrink_runs;
+      Cell c{algorithm, fc.name, std::make_unique<Search>(cfg), {}, {}};
+      c.results.resize(config_.runs);
+      cells_.push_back(std::move(c));
+    }
+  }
+}
+
+bool MatrixSearch::run(size_t k) {
+  Cell& c = cells_[k / config_.runs];
+  CaseResult r = c.search->run_case(k % config_.runs);
+  const bool failed = !r.failed.empty();
+  c.results[k % config_.runs] = std::move(r);
+  return failed;
+}
+
+size_t MatrixSearch::plan_shrinks() {
+  shrinks_.clear();
+  reported_checkers_.clear();
+  for (size_t i = 0; i < cells_.size(); ++i) {
+    cells_[i].tallies = tally(cells_[i].results);
+    for (const auto& [name, t] : cells_[i].tallies) {
+      reported_checkers_.push_back(name);
+      if (t.first_failure >= 0)
+        shrinks_.push_back(ShrinkJob{i, name, static_cast<uint64_t>(t.first_failure), {}});
+    }
+  }
+  return shrinks_.size();
+}
+
+void MatrixSearch::shrink(size_t j) {
+  ShrinkJob& s = shrinks_[j];
+  s.result = cells_[s.cell].search->shrink(s.case_index, s.checker);
+}
+
+MatrixOutcome MatrixSearch::finish() {
+  MatrixOutcome out;
+  Matrix& m = out.matrix;
+  m.seed = config_.seed;
+  m.runs = config_.runs;
+  m.command = config_.command;
+  m.algorithms = config_.algorithms;
+  for (const auto& fc : fault_classes()) m.classes.push_back(fc.name);
+  m.checkers = order_checkers(reported_checkers_);
+  if (!config_.checkers.empty()) {
+    std::vector<std::string> kept;
+    for (const auto& c : m.checkers)
+      if (std::find(config_.checkers.begin(), config_.checkers.end(), c) != config_.checkers.end())
+        kept.push_back(c);
+    m.checkers = kept;
+  }
+
+  for (size_t i = 0; i < cells_.size(); ++i) {
+    const Cell& cell = cells_[i];
+    for (const auto& checker : m.checkers) {
+      MatrixCell mc;
+      mc.algorithm = cell.algorithm;
+      mc.fault_class = cell.fault_class;
+      mc.checker = checker;
+      auto t = cell.tallies.find(checker);
+      if (t != cell.tallies.end()) {
+        mc.runs = t->second.runs;
+        mc.violations = t->second.violations;
+      }
+      for (const ShrinkJob& s : shrinks_) {
+        if (s.cell != i || s.checker != checker) continue;
+        const WrittenCounterexample w = write_counterexample(
+            s.result, config_.out_dir, mc.algorithm + "-" + mc.fault_class + "-" + checker);
+        if (!w.replays_same) out.mismatches.push_back({w.scenario_path, w.mismatch});
+        mc.counterexample = w.scenario_path;
+        mc.summary = s.result.verdict.summary;
+        mc.faults = static_cast<int>(s.result.minimal.faults.size());
+      }
+      m.cells.push_back(mc);
+    }
+  }
+  out.json_path = (std::filesystem::path(config_.out_dir) / "matrix.json").string();
+  out.md_path = (std::filesystem::path(config_.out_dir) / "matrix.md").string();
+  write_text_file(out.json_path, matrix_json(m));
+  write_text_file(out.md_path, matrix_markdown(m));
+  return out;
+}
+
+}  // namespace lockstep::sim::search
