@@ -329,8 +329,7 @@ LatencyRange read_range(const Obj& o, LatencyRange r) {
   return r;
 }
 
-Fault read_fault(const json& entry, const std::string& path, int clients,
-                 int store_limit) {
+Fault read_fault(const json& entry, const std::string& path, int clients, int store_limit) {
   Obj o(entry, path);
   const json* kind = o.find("kind");
   if (!kind) fail(path, "\"kind\" is required (one of " + join(fault_kinds()) + ")");
@@ -694,10 +693,19 @@ Scenario load_scenario(const std::string& path) {
   if (std::filesystem::is_directory(path, ec)) fail(path, "cannot read: is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, std::string("cannot read: ") + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) fail(path, "cannot read: I/O error");
-  return parse_scenario(text.str());
+  // Read no more than the limit (and one byte to know it was passed): /dev/zero or a
+  // runaway generator's output must end in an error, not in all of memory.
+  std::string text;
+  char buf[64 * 1024];
+  while (in && text.size() <= kMaxScenarioFileBytes) {
+    in.read(buf, sizeof buf);
+    text.append(buf, static_cast<size_t>(in.gcount()));
+  }
+  if (in.bad()) fail(path, std::string("cannot read: ") + std::strerror(errno));
+  if (text.size() > kMaxScenarioFileBytes)
+    fail(path, "larger than " + std::to_string(kMaxScenarioFileBytes >> 20) +
+                   " MiB, the limit for a scenario file");
+  return parse_scenario(text);
 }
 
 std::string scenario_to_json(const Scenario& s) {

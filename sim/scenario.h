@@ -3,6 +3,7 @@
 // docs/scenario.md and is a contract with users and other tools.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -122,7 +123,13 @@ struct ScenarioError {
 
 // Parses and validates a scenario document (JSON text). Throws ScenarioError.
 Scenario parse_scenario(const std::string& json_text);
-// Reads a file and parses it. Throws ScenarioError (naming the file if unreadable).
+// The largest scenario file read (docs/scenario.md): the biggest counterexample written
+// so far is a few KB, so 4 MiB leaves room for generated ones and bounds what a wrong
+// path (/dev/zero, a log) can cost.
+inline constexpr size_t kMaxScenarioFileBytes = size_t{4} << 20;
+
+// Reads a file (at most kMaxScenarioFileBytes) and parses it. Throws ScenarioError
+// (naming the file if unreadable or too large).
 Scenario load_scenario(const std::string& path);
 // Writes a scenario back as JSON that parse_scenario reads to the same Scenario.
 std::string scenario_to_json(const Scenario& s);
