@@ -1,6 +1,7 @@
 #include "real/local_store.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -9,7 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include "core/prng.h"
 #include "core/zk/data_tree.h"
+#include "core/zk/listing_order.h"
 #include "real/event_loop.h"
 #include "real/live_env.h"
 
@@ -102,6 +105,10 @@ struct LocalCore {
 struct LocalStore::Impl {
   mutable std::mutex mu;
   DataTree tree;
+  // Listings come back in no particular order, as from a server (core/zk/listing_order.h);
+  // a live run is not replayable anyway, so the stream starts where the clock says.
+  Prng listing_order{
+      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())};
   std::map<int64_t, std::shared_ptr<LocalCore>> sessions;  // alive on the "server"
   int64_t next_id = 0x10000000001;
   std::condition_variable cv;
@@ -202,6 +209,7 @@ class LocalSession final : public Session {
       ChildrenReply out;
       out.err = r.err;
       out.children = std::move(r.children);
+      shuffle_listing(out.children, store_->listing_order);  // under store_->mu
       out.stat = r.stat;
       if (r.watch_set) out.watch = core_->add_watch(core_->child_watches, path);
       return out;

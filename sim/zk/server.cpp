@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/json.h"
+#include "core/zk/listing_order.h"
 
 namespace lockstep::sim {
 
@@ -34,11 +35,6 @@ ZkServer::ZkServer(World& world, Network& network, Process& process, ServerSpec 
       spec_(spec),
       name_(std::move(name)),
       listing_order_(listing_seed(world.seed(), name_)) {}
-
-void ZkServer::shuffle_listing(std::vector<std::string>& names) {
-  // Fisher-Yates, from the last place down.
-  for (size_t i = names.size(); i > 1; --i) std::swap(names[i - 1], names[listing_order_.below(i)]);
-}
 
 int64_t ZkServer::now_ms() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(process_.now()).count();
@@ -283,7 +279,7 @@ void ZkServer::handle_op(const ConnectionPtr& c, int64_t session, const Request&
       reply->err = rr.err;
       reply->data = std::move(rr.data);
       reply->children = std::move(rr.children);
-      if (r.kind == RequestKind::Children) shuffle_listing(reply->children);
+      if (r.kind == RequestKind::Children) shuffle_listing(reply->children, listing_order_);
       reply->stat = rr.stat;
       reply->watch_set = rr.watch_set;
       break;

@@ -77,17 +77,13 @@ class ZkServer {
   void tick();
   void ttl_pass();
   void trace_request(int64_t session, const Request& r, Error err, const std::string& extra);
-  // ZooKeeper keeps a node's children in a Java HashSet and lists them in its iteration
-  // order, which is not name order; a lock that takes the first name as the lowest works
-  // on a sorted listing and breaks live. So a listing comes back shuffled.
-  void shuffle_listing(std::vector<std::string>& names);
-
   World& world_;
   Network& network_;
   Process& process_;
   ServerSpec spec_;
   std::string name_;
-  // The listing order's own stream of the world's seed: drawing it from the world's
+  // The order children are listed in (core/zk/listing_order.h): a stream of the world's seed
+  // of its own: drawing it from the world's
   // stream would shift every later latency and fault draw, so a lock that sorts its
   // listing (as every correct one does) would see a different run for no reason.
   Prng listing_order_;
