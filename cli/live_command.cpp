@@ -196,7 +196,11 @@ void print_report(std::ostream& out, const real::LiveRunSpec& spec, const std::s
   if (r.resource_value) out << padded("resource value", 21) << *r.resource_value << "\n";
   out << padded("faults applied", 21) << r.faults_applied << "\n";
   out << padded("wall time", 21) << format_seconds(r.elapsed)
-      << (r.all_clients_done ? "" : "  (not every client finished)") << "\n";
+      << (r.cut_off            ? "  (cut off: the duration ran out, the clients still running "
+                                 "were killed then and believe nothing after)"
+          : r.all_clients_done ? ""
+                               : "  (not every client finished)")
+      << "\n";
   out << padded("cleanup", 21) << r.root << (r.cleaned ? " removed" : " NOT removed") << "\n";
   for (const auto& p : r.problems) out << "problem: " << p << "\n";
   out << "verdict: " << (r.ok() ? "PASS" : "FAIL (a checker found a violation)") << "\n";

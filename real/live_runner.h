@@ -76,6 +76,9 @@ struct LiveRunResult {
   int64_t store_requests = 0;  // requests the clients issued
   int faults_applied = 0;
   Duration elapsed{0};
+  // The run was cut off by its duration: the clients still running were killed then, and
+  // the history ends there (see Coordinator::cut_off).
+  bool cut_off = false;
   std::vector<std::string> problems;  // client errors, cleanup failures: one line each
   bool cleaned = false;               // the run's root is gone from the store
   std::vector<Verdict> verdicts;
