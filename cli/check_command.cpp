@@ -306,26 +306,6 @@ std::string describe_scenario(const sim::Scenario& s) {
   return o.str();
 }
 
-// The clients a verdict names ("client 3" anywhere in its summary or details).
-std::vector<int> clients_named(const Verdict& v) {
-  std::set<int> out;
-  auto scan = [&](const std::string& text) {
-    const std::string word = "client ";
-    for (size_t p = text.find(word); p != std::string::npos; p = text.find(word, p + 1)) {
-      size_t q = p + word.size();
-      int n = 0, digits = 0;
-      while (q < text.size() && std::isdigit(static_cast<unsigned char>(text[q])) && digits < 6) {
-        n = n * 10 + (text[q++] - '0');
-        ++digits;
-      }
-      if (digits > 0) out.insert(n);
-    }
-  };
-  scan(v.summary);
-  for (const auto& d : v.details) scan(d);
-  return {out.begin(), out.end()};
-}
-
 void make_out_dir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -378,10 +358,9 @@ void explain(std::ostream& out, const search::Counterexample& cx,
     out << "  " << v.details[i] << "\n";
   if (v.details.size() > kMaxDetails)
     out << "  ... and " << v.details.size() - kMaxDetails << " more (in the trace)\n";
-  const auto clients = clients_named(v);
-  if (!clients.empty()) {
+  if (!v.clients.empty()) {
     std::vector<std::string> names;
-    for (int c : clients) names.push_back(std::to_string(c));
+    for (int c : v.clients) names.push_back(std::to_string(c));
     out << "clients:   " << join(names) << "\n";
   }
 

@@ -4,22 +4,72 @@ namespace lockstep {
 
 std::string_view event_kind_name(EventKind k) {
   switch (k) {
-    case EventKind::ClientStart: return "client_start";
-    case EventKind::AcquireStart: return "acquire_start";
-    case EventKind::Acquired: return "acquired";
-    case EventKind::AcquireFailed: return "acquire_failed";
-    case EventKind::LostObserved: return "lost_observed";
-    case EventKind::ReleaseStart: return "release_start";
-    case EventKind::Released: return "released";
-    case EventKind::ResourceRead: return "resource_read";
-    case EventKind::ResourceWrite: return "resource_write";
-    case EventKind::SessionChange: return "session";
-    case EventKind::ClientDone: return "client_done";
-    case EventKind::ClientCrashed: return "client_crashed";
-    case EventKind::Fault: return "fault";
-    case EventKind::Note: return "note";
+    case EventKind::ClientStart:
+      return "client_start";
+    case EventKind::AcquireStart:
+      return "acquire_start";
+    case EventKind::Acquired:
+      return "acquired";
+    case EventKind::AcquireFailed:
+      return "acquire_failed";
+    case EventKind::LostObserved:
+      return "lost_observed";
+    case EventKind::ReleaseStart:
+      return "release_start";
+    case EventKind::Released:
+      return "released";
+    case EventKind::ResourceRead:
+      return "resource_read";
+    case EventKind::ResourceWrite:
+      return "resource_write";
+    case EventKind::SessionChange:
+      return "session";
+    case EventKind::ClientDone:
+      return "client_done";
+    case EventKind::ClientCrashed:
+      return "client_crashed";
+    case EventKind::Fault:
+      return "fault";
+    case EventKind::Note:
+      return "note";
   }
   return "unknown";
+}
+
+std::string_view write_outcome_name(WriteOutcome o) {
+  switch (o) {
+    case WriteOutcome::Accepted:
+      return "accepted";
+    case WriteOutcome::Refused:
+      return "refused";
+    case WriteOutcome::Unknown:
+      return "unknown";
+    case WriteOutcome::Failed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+std::optional<WriteOutcome> parse_write_outcome(std::string_view name) {
+  for (WriteOutcome o :
+       {WriteOutcome::Accepted, WriteOutcome::Refused, WriteOutcome::Unknown, WriteOutcome::Failed})
+    if (write_outcome_name(o) == name) return o;
+  return std::nullopt;
+}
+
+std::string write_detail(WriteOutcome outcome, std::optional<int64_t> zxid,
+                         std::string_view reason) {
+  switch (outcome) {
+    case WriteOutcome::Accepted:
+      return zxid ? "zxid=" + std::to_string(*zxid) : std::string("accepted, no zxid");
+    case WriteOutcome::Refused:
+      return "refused: " + std::string(reason);
+    case WriteOutcome::Unknown:
+      return "outcome unknown: " + std::string(reason);
+    case WriteOutcome::Failed:
+      return "failed: " + std::string(reason);
+  }
+  return std::string(reason);
 }
 
 int client_in_role(const std::vector<HistoryEvent>& events, int clients, ClientRole role) {

@@ -14,22 +14,38 @@
 namespace lockstep {
 
 enum class EventKind {
-  ClientStart,     // the client process started its workload (again, after a restart)
+  ClientStart,  // the client process started its workload (again, after a restart)
   AcquireStart,
-  Acquired,        // token, if the lease has one
-  AcquireFailed,   // detail: the library's error
-  LostObserved,    // the algorithm signalled the lease lost
+  Acquired,       // token, if the lease has one
+  AcquireFailed,  // detail: the library's error
+  LostObserved,   // the algorithm signalled the lease lost
   ReleaseStart,
-  Released,        // detail: release error, if any
-  ResourceRead,    // value, token
-  ResourceWrite,   // value, token, accepted
-  SessionChange,   // detail: session event name
-  ClientDone,      // finished every cycle
+  Released,       // detail: release error, if any
+  ResourceRead,   // value, token
+  ResourceWrite,  // value, token, outcome, zxid
+  SessionChange,  // detail: session event name
+  ClientDone,     // finished every cycle
   ClientCrashed,
-  Fault,           // detail: the fault; client: -1 for server-side faults
-  Note,            // anything else worth seeing in a trace
+  Fault,  // detail: the fault; client: -1 for server-side faults
+  Note,   // anything else worth seeing in a trace
 };
 std::string_view event_kind_name(EventKind k);
+
+// How a resource write ended, as the store's replies told the writer.
+enum class WriteOutcome {
+  Accepted,  // the store applied it; the event's zxid is its place in the store's order
+  Refused,   // fenced: its token was below the highest the resource had seen
+  Unknown,   // the reply was lost (ConnectionLoss, OperationTimeout): it may have applied
+  Failed,    // an error before anything was applied
+};
+std::string_view write_outcome_name(WriteOutcome o);
+std::optional<WriteOutcome> parse_write_outcome(std::string_view name);
+
+// A ResourceWrite's detail, derived from its fields in this one place so every history
+// (and trace) words it alike: "zxid=N" when accepted, "refused: <reason>",
+// "outcome unknown: <reason>", "failed: <reason>".
+std::string write_detail(WriteOutcome outcome, std::optional<int64_t> zxid,
+                         std::string_view reason);
 
 struct HistoryEvent {
   Time lo{0};  // true time: the event happened in [lo, hi]
@@ -38,8 +54,13 @@ struct HistoryEvent {
   EventKind kind = EventKind::Note;
   std::optional<uint64_t> token;
   std::optional<int64_t> value;
-  bool accepted = false;
-  std::string detail;
+  // ResourceWrite only: how it ended, and an accepted write's zxid. The checkers read
+  // these; a write lacking them is a recording bug they report, never guess around.
+  std::optional<WriteOutcome> outcome;
+  std::optional<int64_t> zxid;
+  std::string detail;  // for people: a ResourceWrite's is write_detail() of the fields
+
+  bool accepted() const { return outcome == WriteOutcome::Accepted; }
 };
 
 class History {

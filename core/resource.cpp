@@ -38,16 +38,6 @@ std::optional<ResourceState> parse_resource(std::string_view data) {
   return s;
 }
 
-std::optional<int64_t> write_zxid(std::string_view detail) {
-  if (detail.substr(0, kWriteZxidPrefix.size()) != kWriteZxidPrefix) return std::nullopt;
-  int64_t zxid = 0;
-  const char* begin = detail.data() + kWriteZxidPrefix.size();
-  const char* end = detail.data() + detail.size();
-  auto r = std::from_chars(begin, end, zxid);
-  if (r.ec != std::errc() || r.ptr == begin) return std::nullopt;
-  return zxid;
-}
-
 std::string resource_path(std::string_view lock_path) {
   return std::string(lock_path) + "-resource";
 }
@@ -125,15 +115,14 @@ Task<ResourceWrite> FencedResource::write(int64_t value, std::optional<uint64_t>
   w.value = value;
   auto failed = [&w](Error e) {
     w.err = e;
-    w.indeterminate = outcome_unknown(e);
-    w.detail = std::string(w.indeterminate ? kWriteUnknownPrefix : "failed: ") + err_text(e);
+    w.outcome = outcome_unknown(e) ? WriteOutcome::Unknown : WriteOutcome::Failed;
+    w.reason = err_text(e);
   };
-  // The zxid goes into the detail: the fencing checker orders accepted writes by it.
+  // The fencing checker orders accepted writes by their zxid.
   auto accepted = [&w](uint64_t mark, const Stat& stat) {
-    w.accepted = true;
+    w.outcome = WriteOutcome::Accepted;
     w.max_token = mark;
     w.mzxid = stat.mzxid;
-    w.detail = std::string(kWriteZxidPrefix) + std::to_string(w.mzxid);
   };
 
   if (!fenced_) {
@@ -161,19 +150,20 @@ Task<ResourceWrite> FencedResource::write(int64_t value, std::optional<uint64_t>
     if (got.err != Error::Ok) {
       // A failed get applied nothing, whatever its error.
       w.err = got.err;
-      w.detail = "failed: " + err_text(got.err);
+      w.reason = err_text(got.err);
       co_return w;
     }
     auto state = parse_resource(got.data);
     if (!state) {
       w.err = Error::DataInconsistency;
-      w.detail = "failed: resource node holds \"" + got.data + "\"";
+      w.reason = "resource node holds \"" + got.data + "\"";
       co_return w;
     }
     if (token && *token < state->max_token) {
+      w.outcome = WriteOutcome::Refused;
       w.max_token = state->max_token;
-      w.detail = "refused: token " + std::to_string(*token) + " < max_token " +
-                 std::to_string(state->max_token);
+      w.reason =
+          "token " + std::to_string(*token) + " < max_token " + std::to_string(state->max_token);
       co_return w;
     }
     const uint64_t mark = token ? std::max(*token, state->max_token) : state->max_token;
@@ -187,7 +177,7 @@ Task<ResourceWrite> FencedResource::write(int64_t value, std::optional<uint64_t>
     co_return w;
   }
   w.err = Error::BadVersion;
-  w.detail = "failed: lost " + std::to_string(kMaxVersionRaces) + " version races in a row";
+  w.reason = "lost " + std::to_string(kMaxVersionRaces) + " version races in a row";
   co_return w;
 }
 

@@ -29,6 +29,7 @@
 #include <string_view>
 
 #include "core/env.h"
+#include "core/history.h"
 #include "core/store.h"
 #include "core/task.h"
 
@@ -47,15 +48,6 @@ std::optional<ResourceState> parse_resource(std::string_view data);
 // checks for lock nodes left behind do not see it and a lock directory can still go.
 std::string resource_path(std::string_view lock_path);
 
-// How a ResourceWrite history event's detail begins, a contract with the checkers: an
-// accepted write records "zxid=N" (its place in the store's order), a write whose reply
-// was lost "outcome unknown: <error>", a refused one "refused: ...", a failed one
-// "failed: ...".
-inline constexpr std::string_view kWriteZxidPrefix = "zxid=";
-inline constexpr std::string_view kWriteUnknownPrefix = "outcome unknown: ";
-// The zxid in an accepted write's detail, if it has one.
-std::optional<int64_t> write_zxid(std::string_view detail);
-
 struct ResourceRead {
   Error err = Error::Ok;  // Ok, or why no value could be read
   int64_t value = 0;
@@ -68,14 +60,19 @@ struct ResourceRead {
 
 struct ResourceWrite {
   Error err = Error::Ok;  // the store error that stopped the write, Ok otherwise
-  bool accepted = false;  // the store applied the write
-  // The store may or may not have applied it (ConnectionLoss, OperationTimeout on the
-  // set): counted neither as accepted nor as refused by the checkers.
-  bool indeterminate = false;
+  // Unknown: the store may or may not have applied it (ConnectionLoss, OperationTimeout
+  // on the set), counted neither as accepted nor as refused by the checkers.
+  WriteOutcome outcome = WriteOutcome::Failed;
   int64_t value = 0;       // the value written
   uint64_t max_token = 0;  // the stored max_token that refused it, or that it left behind
   int64_t mzxid = 0;       // the accepted write's zxid: its position in the store's order
-  std::string detail;      // one line for the history: "zxid=N", "refused: ...", "failed: ..."
+  std::string reason;      // why it was refused, failed or of unknown outcome
+
+  bool accepted() const { return outcome == WriteOutcome::Accepted; }
+  // The history's line for it (write_detail).
+  std::string detail() const {
+    return write_detail(outcome, accepted() ? std::optional<int64_t>(mzxid) : std::nullopt, reason);
+  }
 };
 
 class FencedResource {

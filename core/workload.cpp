@@ -127,10 +127,11 @@ Task<bool> critical_section(Env& env, Recorder& recorder, const WorkloadConfig& 
   if (co_await hold_until(env, start + config.hold / 2, lease.lost)) co_return true;
   if (got.err == Error::Ok) {
     ResourceWrite put = co_await resource.write(got.value + 1, token);
-    HistoryEvent write = event(me, EventKind::ResourceWrite, put.detail);
+    HistoryEvent write = event(me, EventKind::ResourceWrite, put.detail());
     write.token = token;
     write.value = put.value;
-    write.accepted = put.accepted;
+    write.outcome = put.outcome;
+    if (put.accepted()) write.zxid = put.mzxid;
     recorder.record(write);
   }
   co_return co_await hold_until(env, start + config.hold, lease.lost);

@@ -69,6 +69,7 @@ TEST(CheckerMutualExclusion, OverlappingGrantsAreReported) {
       << v.details[0];
   EXPECT_NE(v.details[0].find("client 3 (token 7) held [1.002100s, 6.000000s]"), std::string::npos)
       << v.details[0];
+  EXPECT_EQ(v.clients, (std::vector<int>{1, 3})) << "the clients, as fields";
 }
 
 TEST(CheckerMutualExclusion, EveryOverlappingPairIsListed) {
@@ -81,6 +82,8 @@ TEST(CheckerMutualExclusion, EveryOverlappingPairIsListed) {
   EXPECT_FALSE(v.ok);
   EXPECT_EQ(v.details.size(), 2u);
   EXPECT_EQ(v.summary.rfind("VIOLATED: 3 overlapping grants", 0), 0u) << v.summary;
+  EXPECT_EQ(v.clients, (std::vector<int>{0, 1, 2}));
+  EXPECT_TRUE(check_mutual_exclusion(HistoryBuilder().history()).clients.empty());
 }
 
 TEST(CheckerMutualExclusion, TouchingGrantsHold) {
@@ -224,6 +227,7 @@ TEST(CheckerLiveness, MissingCyclesFail) {
   EXPECT_EQ(v.details[0],
             "client 2: acquired the lock in 0 of 3 cycles, not finished at 1.000000s (last "
             "event: acquire_start at 0.001000s)");
+  EXPECT_EQ(v.clients, std::vector<int>{2});
 }
 
 TEST(CheckerLiveness, SilentClientFails) {
@@ -253,6 +257,7 @@ TEST(CheckerLiveness, LeftoverNodesFail) {
   EXPECT_EQ(v.summary, "VIOLATED: 1 lock node left");
   ASSERT_EQ(v.details.size(), 1u);
   EXPECT_EQ(v.details[0], "lock node left after every session closed: /locks/a/request-0000000007");
+  EXPECT_TRUE(v.clients.empty()) << "a node left behind names no client";
 }
 
 TEST(CheckerLiveness, NotApplicableWithFaults) {

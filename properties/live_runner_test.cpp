@@ -175,7 +175,8 @@ TEST(LiveWire, MessagesRoundTrip) {
   e.event.kind = EventKind::ResourceWrite;
   e.event.token = 42;
   e.event.value = -7;
-  e.event.accepted = true;
+  e.event.outcome = WriteOutcome::Accepted;
+  e.event.zxid = 77;
   e.event.detail = "refused: a\\b\nc\td  e";
   auto back = decode_message(encode_message(e), 5);
   ASSERT_TRUE(back);
@@ -187,7 +188,8 @@ TEST(LiveWire, MessagesRoundTrip) {
   EXPECT_EQ(back->event.kind, EventKind::ResourceWrite);
   EXPECT_EQ(back->event.token, std::optional<uint64_t>(42));
   EXPECT_EQ(back->event.value, std::optional<int64_t>(-7));
-  EXPECT_TRUE(back->event.accepted);
+  EXPECT_EQ(back->event.outcome, std::optional<WriteOutcome>(WriteOutcome::Accepted));
+  EXPECT_EQ(back->event.zxid, std::optional<int64_t>(77));
   EXPECT_EQ(back->event.detail, e.event.detail);
   EXPECT_EQ(encode_message(e).find('\n'), std::string::npos);
 
@@ -199,6 +201,8 @@ TEST(LiveWire, MessagesRoundTrip) {
   ASSERT_TRUE(bare_back);
   EXPECT_FALSE(bare_back->event.token);
   EXPECT_FALSE(bare_back->event.value);
+  EXPECT_FALSE(bare_back->event.outcome);
+  EXPECT_FALSE(bare_back->event.zxid);
   EXPECT_TRUE(bare_back->event.detail.empty());
 
   ClientMessage s;
@@ -213,7 +217,9 @@ TEST(LiveWire, MessagesRoundTrip) {
   EXPECT_EQ(s_back->passwd, s.passwd);
 
   EXPECT_FALSE(decode_message("E 1 2", 0));
-  EXPECT_FALSE(decode_message("E 1 2 99 - - 0 x", 0));  // no such event kind
+  EXPECT_FALSE(decode_message("E 1 2 99 - - - - x", 0));        // no such event kind
+  EXPECT_FALSE(decode_message("E 1 2 8 - - maybe - x", 0));     // no such write outcome
+  EXPECT_FALSE(decode_message("E 1 2 8 - - accepted z x", 0));  // a zxid that is no number
   EXPECT_FALSE(decode_message("Z whatever", 0));
 }
 

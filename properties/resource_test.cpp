@@ -40,8 +40,19 @@ TEST(Resource, FormatAndPath) {
   EXPECT_FALSE(parse_resource("12 34 5").has_value());
   EXPECT_FALSE(parse_resource("x 1").has_value());
   EXPECT_EQ(resource_path("/locks/a"), "/locks/a-resource");
-  EXPECT_EQ(write_zxid("zxid=42"), std::optional<int64_t>(42));
-  EXPECT_FALSE(write_zxid("refused: token 1 < max_token 2").has_value());
+}
+
+TEST(Resource, WriteDetailIsDerivedFromTheOutcome) {
+  EXPECT_EQ(write_detail(WriteOutcome::Accepted, 42, ""), "zxid=42");
+  EXPECT_EQ(write_detail(WriteOutcome::Refused, std::nullopt, "token 1 < max_token 2"),
+            "refused: token 1 < max_token 2");
+  EXPECT_EQ(write_detail(WriteOutcome::Unknown, std::nullopt, "ConnectionLoss"),
+            "outcome unknown: ConnectionLoss");
+  EXPECT_EQ(write_detail(WriteOutcome::Failed, std::nullopt, "NoNode"), "failed: NoNode");
+  for (WriteOutcome o :
+       {WriteOutcome::Accepted, WriteOutcome::Refused, WriteOutcome::Unknown, WriteOutcome::Failed})
+    EXPECT_EQ(parse_write_outcome(write_outcome_name(o)), std::optional<WriteOutcome>(o));
+  EXPECT_FALSE(parse_write_outcome("maybe").has_value());
 }
 
 struct Steps {
@@ -68,13 +79,13 @@ TEST(Resource, FencedRefusesALowerTokenAndCreatesTheNode) {
   EXPECT_EQ(out.reads[0].max_token, 10u);  // the read registered its token
   EXPECT_FALSE(out.reads[0].stale);
   ASSERT_EQ(out.writes.size(), 3u);
-  EXPECT_TRUE(out.writes[0].accepted);
+  EXPECT_TRUE(out.writes[0].accepted());
   EXPECT_GT(out.writes[0].mzxid, 0);
-  EXPECT_EQ(out.writes[0].detail, "zxid=" + std::to_string(out.writes[0].mzxid));
-  EXPECT_FALSE(out.writes[1].accepted);
-  EXPECT_FALSE(out.writes[1].indeterminate);
-  EXPECT_EQ(out.writes[1].detail, "refused: token 5 < max_token 10");
-  EXPECT_TRUE(out.writes[2].accepted);
+  EXPECT_EQ(out.writes[0].detail(), "zxid=" + std::to_string(out.writes[0].mzxid));
+  EXPECT_FALSE(out.writes[1].accepted());
+  EXPECT_EQ(out.writes[1].outcome, WriteOutcome::Refused);
+  EXPECT_EQ(out.writes[1].detail(), "refused: token 5 < max_token 10");
+  EXPECT_TRUE(out.writes[2].accepted());
   EXPECT_TRUE(out.reads[1].stale);
   EXPECT_EQ(out.reads[1].value, 8);
   EXPECT_EQ(node_data(h), "10 8");
@@ -98,8 +109,8 @@ TEST(Resource, UnfencedAcceptsALowerTokenAndLosesAnUpdate) {
   ASSERT_EQ(b.writes.size(), 1u);
   EXPECT_EQ(a.reads[0].value, 0);
   EXPECT_EQ(b.reads[0].value, 0);
-  EXPECT_TRUE(a.writes[0].accepted);
-  EXPECT_TRUE(b.writes[0].accepted) << "unfenced: token 10 after 20 still accepted";
+  EXPECT_TRUE(a.writes[0].accepted());
+  EXPECT_TRUE(b.writes[0].accepted()) << "unfenced: token 10 after 20 still accepted";
   EXPECT_EQ(node_data(h), "10 1") << "two increments, one left";
 }
 
@@ -122,9 +133,9 @@ TEST(Resource, FencedReadShutsOutAnOlderHoldersPendingWrite) {
   h.run_until(6s);
   ASSERT_EQ(older.writes.size(), 1u);
   ASSERT_EQ(newer.writes.size(), 1u);
-  EXPECT_FALSE(older.writes[0].accepted);
-  EXPECT_EQ(older.writes[0].detail, "refused: token 10 < max_token 20");
-  EXPECT_TRUE(newer.writes[0].accepted);
+  EXPECT_FALSE(older.writes[0].accepted());
+  EXPECT_EQ(older.writes[0].detail(), "refused: token 10 < max_token 20");
+  EXPECT_TRUE(newer.writes[0].accepted());
   EXPECT_EQ(node_data(h), "20 1");
 }
 
@@ -207,8 +218,8 @@ Race race(SimHarness& h, std::string rival) {
 TEST(Resource, VersionRaceWithANewerWriterIsRefused) {
   SimHarness h(2);
   Race r = race(h, "30 7");
-  EXPECT_FALSE(r.write.accepted);
-  EXPECT_EQ(r.write.detail, "refused: token 20 < max_token 30");
+  EXPECT_FALSE(r.write.accepted());
+  EXPECT_EQ(r.write.detail(), "refused: token 20 < max_token 30");
   EXPECT_EQ(r.sets, 1) << "the first set met BadVersion, the re-read refused";
   EXPECT_EQ(node_data(h), "30 7");
 }
@@ -216,7 +227,7 @@ TEST(Resource, VersionRaceWithANewerWriterIsRefused) {
 TEST(Resource, VersionRaceWithAnOlderWriterComparesAgainAndWins) {
   SimHarness h(2);
   Race r = race(h, "15 7");
-  EXPECT_TRUE(r.write.accepted) << r.write.detail;
+  EXPECT_TRUE(r.write.accepted()) << r.write.detail();
   EXPECT_EQ(r.sets, 2) << "BadVersion, re-read, compare, set again";
   EXPECT_EQ(node_data(h), "20 1");
 }
@@ -267,14 +278,13 @@ std::string all(const RunResult& r) {
 
 int64_t accepted_writes(const RunResult& r) {
   int64_t n = 0;
-  for (const auto& e : r.history.events()) n += e.kind == EventKind::ResourceWrite && e.accepted;
+  for (const auto& e : r.history.events()) n += e.kind == EventKind::ResourceWrite && e.accepted();
   return n;
 }
 
 bool stale_write_refused(const RunResult& r) {
   for (const auto& e : r.history.events())
-    if (e.kind == EventKind::ResourceWrite && !e.accepted && e.detail.rfind("refused:", 0) == 0)
-      return true;
+    if (e.kind == EventKind::ResourceWrite && e.outcome == WriteOutcome::Refused) return true;
   return false;
 }
 

@@ -339,8 +339,9 @@ std::string encode_message(const ClientMessage& m) {
       std::string s = "E " + std::to_string(e.lo.count()) + " " + std::to_string(e.hi.count()) +
                       " " + std::to_string(static_cast<int>(e.kind)) + " " +
                       (e.token ? std::to_string(*e.token) : "-") + " " +
-                      (e.value ? std::to_string(*e.value) : "-") + " " + (e.accepted ? "1" : "0") +
-                      " " + escape(e.detail);
+                      (e.value ? std::to_string(*e.value) : "-") + " " +
+                      (e.outcome ? std::string(write_outcome_name(*e.outcome)) : "-") + " " +
+                      (e.zxid ? std::to_string(*e.zxid) : "-") + " " + escape(e.detail);
       return s;
     }
     case ClientMessage::Kind::Session:
@@ -364,7 +365,7 @@ std::optional<ClientMessage> decode_message(std::string_view line, int client) {
   const std::string_view body = line.substr(2);
   switch (line[0]) {
     case 'E': {
-      if (!split_fields(body, 6, f)) return std::nullopt;
+      if (!split_fields(body, 7, f)) return std::nullopt;
       m.kind = ClientMessage::Kind::Event;
       HistoryEvent& e = m.event;
       e.client = client;
@@ -385,8 +386,16 @@ std::optional<ClientMessage> decode_message(std::string_view line, int client) {
         if (!number(f[4], v)) return std::nullopt;
         e.value = v;
       }
-      e.accepted = f[5] == "1";
-      e.detail = unescape(f[6]);
+      if (f[5] != "-") {
+        e.outcome = parse_write_outcome(f[5]);
+        if (!e.outcome) return std::nullopt;
+      }
+      if (f[6] != "-") {
+        int64_t z = 0;
+        if (!number(f[6], z)) return std::nullopt;
+        e.zxid = z;
+      }
+      e.detail = unescape(f[7]);
       return m;
     }
     case 'S': {

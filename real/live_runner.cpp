@@ -86,7 +86,7 @@ std::vector<std::string> history_trace(const History& h) {
     if (e.token) line += ",\"token\":" + std::to_string(*e.token);
     if (e.value) line += ",\"value\":" + std::to_string(*e.value);
     if (e.kind == EventKind::ResourceWrite)
-      line += std::string(",\"accepted\":") + (e.accepted ? "true" : "false");
+      line += std::string(",\"accepted\":") + (e.accepted() ? "true" : "false");
     if (!e.detail.empty()) line += ",\"detail\":" + json_quote(e.detail);
     out.push_back(line + "}");
   }

@@ -341,7 +341,7 @@ std::string perfetto_json(const Scenario& scenario, const RunResult& result) {
         st.suspended.end(t, kind, track.slices);
         break;
       case EventKind::ResourceWrite:
-        if (!e.accepted) {
+        if (!e.accepted()) {
           Json args;
           if (e.token) args["token"] = *e.token;
           if (e.value) args["value"] = *e.value;

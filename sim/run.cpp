@@ -47,7 +47,7 @@ class SimRecorder final : public Recorder {
       if (e.token) line += ",\"token\":" + std::to_string(*e.token);
       if (e.value) line += ",\"value\":" + std::to_string(*e.value);
       if (e.kind == EventKind::ResourceWrite)
-        line += std::string(",\"accepted\":") + (e.accepted ? "true" : "false");
+        line += std::string(",\"accepted\":") + (e.accepted() ? "true" : "false");
       if (!e.detail.empty()) line += ",\"detail\":" + json_quote(e.detail);
       world_.trace(line);
     }

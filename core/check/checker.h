@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/history.h"
@@ -19,7 +20,18 @@ struct Verdict {
   bool ok = true;
   std::string summary;
   std::vector<std::string> details;
+  // The clients that the violations listed in `details` involve, ascending and
+  // distinct (empty when it holds): what a counterexample's explanation names.
+  std::vector<int> clients;
 };
+
+// Adds `client` to v.clients, keeping them ascending and distinct.
+void name_client(Verdict& v, int client);
+
+// The verdict of a checker that cannot judge the history because event `index` lacks
+// `field`, which the recorders always set: a recording bug, reported as a failure
+// ("INTERNAL ERROR: ...") rather than judged by a weaker rule.
+Verdict missing_field(std::string checker, const History& h, size_t index, std::string_view field);
 
 // One span in which a client believed it held the lock, in true time, keeping only the
 // part that is certain: from the latest moment its Acquired event can have happened
@@ -76,10 +88,10 @@ Verdict check_liveness(const History& h, const LivenessInput& in);
 
 // "fencing", for runs with a resource: the tokens of accepted resource writes never
 // decrease in the store's order, and no write of an older holder is accepted after a
-// newer holder's. The store's order is the writes' zxids (the "zxid=N" an accepted
-// write records; exact in both worlds, unlike reply times, which a paused client can
-// receive long after the write applied); if some accepted write lacks one, true-time
-// order (lo) is used for all. Writes carrying tokens are compared by token. A write
+// newer holder's. The store's order is the writes' zxids (exact in both worlds, unlike
+// reply times, which a paused client can receive long after the write applied); a write
+// without an outcome, or an accepted one without a zxid, is a recording bug and fails
+// the check (missing_field). Writes carrying tokens are compared by token. A write
 // without one (an algorithm without a token, fencing "none") is compared by grant: its
 // holder's Acquired event against those of the writes before it, in true-time order.
 Verdict check_fencing(const History& h);
@@ -99,7 +111,8 @@ struct LostUpdateInput {
 // its write, lost signal or release before the client crashed or the history ended (the
 // write may have been on its way). Below: increments were lost (the details name the
 // accepted writes that wrote the same value: they read the same counter). Above:
-// increments appeared that no accepted write explains.
+// increments appeared that no accepted write explains. A write without an outcome fails
+// the check (missing_field).
 Verdict check_lost_update(const History& h, const LostUpdateInput& in);
 
 // "token-sanity", for runs where some grant carries a token: distinct grants have

@@ -2,7 +2,6 @@
 #include <map>
 
 #include "core/check/checker.h"
-#include "core/resource.h"
 
 namespace lockstep {
 
@@ -13,7 +12,7 @@ constexpr size_t kMaxDetails = 50;
 struct Write {
   size_t index = 0;  // into History::events()
   const HistoryEvent* event = nullptr;
-  std::optional<int64_t> zxid;
+  int64_t zxid = 0;
   // The grant the writer held: its latest Acquired event, ranked by true time.
   std::optional<size_t> grant_rank;
   Time granted{0};
@@ -28,7 +27,7 @@ std::string describe(const Write& w) {
                     token_text(w.event->token) + ", granted at " + format_instant(w.granted) +
                     ") wrote " + std::to_string(w.event->value.value_or(0)) + " at " +
                     format_instant(w.event->lo);
-  if (w.zxid) out += " (zxid " + std::to_string(*w.zxid) + ")";
+  out += " (zxid " + std::to_string(w.zxid) + ")";
   return out;
 }
 
@@ -57,19 +56,25 @@ Verdict check_fencing(const History& h) {
     if (e.kind == EventKind::Acquired) current_grant[e.client] = i;
     if (e.kind == EventKind::ClientStart) current_grant.erase(e.client);
     if (e.kind != EventKind::ResourceWrite) continue;
-    if (!e.accepted) {
-      if (e.detail.rfind(kWriteUnknownPrefix, 0) == 0)
+    if (!e.outcome) return missing_field(v.checker, h, i, "write outcome");
+    switch (*e.outcome) {
+      case WriteOutcome::Accepted:
+        break;
+      case WriteOutcome::Unknown:
         ++unknown;
-      else if (e.detail.rfind("refused:", 0) == 0)
+        continue;
+      case WriteOutcome::Refused:
         ++refused;
-      else
+        continue;
+      case WriteOutcome::Failed:
         ++failed;
-      continue;
+        continue;
     }
+    if (!e.zxid) return missing_field(v.checker, h, i, "zxid (accepted write)");
     Write w;
     w.index = i;
     w.event = &e;
-    w.zxid = write_zxid(e.detail);
+    w.zxid = *e.zxid;
     if (auto it = current_grant.find(e.client); it != current_grant.end()) {
       w.grant_rank = rank_of[it->second];
       w.granted = events[it->second].hi;
@@ -77,12 +82,9 @@ Verdict check_fencing(const History& h) {
     writes.push_back(w);
   }
 
-  // The store's order: zxids when every accepted write has one, else true time.
-  const bool by_zxid =
-      std::all_of(writes.begin(), writes.end(), [](const Write& w) { return w.zxid.has_value(); });
-  std::stable_sort(writes.begin(), writes.end(), [by_zxid](const Write& a, const Write& b) {
-    return by_zxid ? *a.zxid < *b.zxid : a.event->lo < b.event->lo;
-  });
+  // The store's order.
+  std::stable_sort(writes.begin(), writes.end(),
+                   [](const Write& a, const Write& b) { return a.zxid < b.zxid; });
 
   size_t stale = 0;
   std::string first;
@@ -108,8 +110,11 @@ Verdict check_fencing(const History& h) {
                 token_text(w.event->token) + " at " + format_instant(w.event->lo) +
                 " accepted after client " + std::to_string(blame->event->client) + "'s with " +
                 token_text(blame->event->token) + " at " + format_instant(blame->event->lo);
-      if (v.details.size() < kMaxDetails)
+      if (v.details.size() < kMaxDetails) {
         v.details.push_back(describe(w) + ", accepted after " + describe(*blame) + ": " + why);
+        name_client(v, w.event->client);
+        name_client(v, blame->event->client);
+      }
     }
     if (w.event->token && (!highest_token || *w.event->token > *highest_token->event->token))
       highest_token = &w;

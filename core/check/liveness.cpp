@@ -1,4 +1,5 @@
 #include <map>
+#include <utility>
 
 #include "core/check/checker.h"
 
@@ -30,7 +31,7 @@ Verdict check_liveness(const History& h, const LivenessInput& in) {
 
   std::map<int, ClientRecord> clients;
   for (int c = 0; c < in.clients; ++c) clients[c];
-  std::vector<std::string> failures;
+  std::vector<std::pair<std::string, int>> failures;  // each with its client
   for (const auto& e : h.events()) {
     auto it = clients.find(e.client);
     if (it == clients.end()) continue;
@@ -39,13 +40,15 @@ Verdict check_liveness(const History& h, const LivenessInput& in) {
     if (e.kind == EventKind::Acquired) ++r.acquired;
     if (e.kind == EventKind::ClientDone) r.done = true;
     if (e.kind == EventKind::AcquireFailed)
-      failures.push_back("client " + std::to_string(e.client) + ": acquire failed at " +
-                         format_instant(e.lo) +
-                         (e.detail.empty() ? std::string() : ": " + e.detail));
+      failures.emplace_back("client " + std::to_string(e.client) + ": acquire failed at " +
+                                format_instant(e.lo) +
+                                (e.detail.empty() ? std::string() : ": " + e.detail),
+                            e.client);
   }
 
   size_t short_clients = 0, unfinished = 0;
   std::vector<std::string> details;
+  std::vector<int> named;  // the client each line of `details` is about, -1 for none
   for (const auto& [c, r] : clients) {
     if (r.acquired == in.cycles && r.done) continue;
     std::string line = "client " + std::to_string(c) + ": acquired the lock in " +
@@ -61,10 +64,16 @@ Verdict check_liveness(const History& h, const LivenessInput& in) {
         line += " (no event recorded)";
     }
     details.push_back(line);
+    named.push_back(c);
   }
-  details.insert(details.end(), failures.begin(), failures.end());
-  for (const auto& node : in.leftover_nodes)
+  for (const auto& [line, client] : failures) {
+    details.push_back(line);
+    named.push_back(client);
+  }
+  for (const auto& node : in.leftover_nodes) {
     details.push_back("lock node left after every session closed: " + node);
+    named.push_back(-1);
+  }
 
   if (details.empty()) {
     v.summary = "holds: " + plural(static_cast<size_t>(in.clients), "client", "clients") +
@@ -86,9 +95,12 @@ Verdict check_liveness(const History& h, const LivenessInput& in) {
   if (details.size() > kMaxDetails) {
     const size_t more = details.size() - kMaxDetails;
     details.resize(kMaxDetails);
+    named.resize(kMaxDetails);
     details.push_back("... and " + std::to_string(more) + " more");
   }
   v.details = std::move(details);
+  for (int c : named)
+    if (c >= 0) name_client(v, c);
   return v;
 }
 

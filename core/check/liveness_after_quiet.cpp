@@ -28,6 +28,7 @@ Verdict check_liveness_after_quiet(const History& h, const QuietLivenessInput& i
   std::map<int, ClientState> clients;
   for (int c = 0; c < in.clients; ++c) clients[c];
   std::vector<std::string> details;
+  std::vector<int> named;  // the client each line of `details` is about, -1 for none
   size_t slow = 0, failed = 0;
   for (const auto& e : h.events()) {
     auto it = clients.find(e.client);
@@ -44,6 +45,7 @@ Verdict check_liveness_after_quiet(const History& h, const QuietLivenessInput& i
           const Time from = std::max(*c.waiting_since, settled);
           if (e.hi > settled && e.hi - from > in.wait_bound) {
             ++slow;
+            named.push_back(e.client);
             details.push_back("client " + std::to_string(e.client) + " waited from " +
                               format_instant(*c.waiting_since) + " to " + format_instant(e.hi) +
                               " for the lock (" + bound_text + ")");
@@ -54,6 +56,7 @@ Verdict check_liveness_after_quiet(const History& h, const QuietLivenessInput& i
       case EventKind::AcquireFailed:
         if (e.lo >= settled) {
           ++failed;
+          named.push_back(e.client);
           details.push_back("client " + std::to_string(e.client) + ": acquire failed at " +
                             format_instant(e.lo) + ", after the faults stopped" +
                             (e.detail.empty() ? std::string() : ": " + e.detail));
@@ -92,6 +95,7 @@ Verdict check_liveness_after_quiet(const History& h, const QuietLivenessInput& i
       const Time from = std::max(*c.waiting_since, settled);
       if (in.end - from > in.wait_bound) {
         ++stuck;
+        named.push_back(id);
         details.push_back("client " + std::to_string(id) + " waiting for the lock since " +
                           format_instant(*c.waiting_since) + ", still not granted at " +
                           format_instant(in.end) + " (" + bound_text + ")");
@@ -101,6 +105,7 @@ Verdict check_liveness_after_quiet(const History& h, const QuietLivenessInput& i
     const Time last = c.last ? c.last->lo : Time(0);
     if (in.end - std::max(last, settled) > in.wait_bound) {
       ++stuck;
+      named.push_back(id);
       details.push_back(
           "client " + std::to_string(id) + " unfinished and silent since " + format_instant(last) +
           (c.last ? " (last event: " + std::string(event_kind_name(c.last->kind)) + ")"
@@ -111,8 +116,10 @@ Verdict check_liveness_after_quiet(const History& h, const QuietLivenessInput& i
     }
   }
   if (all_done)
-    for (const auto& node : in.leftover_nodes)
+    for (const auto& node : in.leftover_nodes) {
       details.push_back("lock node left after every session closed: " + node);
+      named.push_back(-1);
+    }
 
   std::string notes;
   if (still_working)
@@ -148,9 +155,12 @@ Verdict check_liveness_after_quiet(const History& h, const QuietLivenessInput& i
   if (details.size() > kMaxDetails) {
     const size_t more = details.size() - kMaxDetails;
     details.resize(kMaxDetails);
+    named.resize(kMaxDetails);
     details.push_back("... and " + std::to_string(more) + " more");
   }
   v.details = std::move(details);
+  for (int c : named)
+    if (c >= 0) name_client(v, c);
   return v;
 }
 

@@ -2,7 +2,6 @@
 #include <map>
 
 #include "core/check/checker.h"
-#include "core/resource.h"
 
 namespace lockstep {
 
@@ -30,7 +29,9 @@ Verdict check_lost_update(const History& h, const LostUpdateInput& in) {
   // (or the end of the history) may have cut off a write already sent, which then
   // applied with nobody to record it: such a write counts as one of unknown outcome.
   std::map<int, bool> may_write;
-  for (const auto& e : h.events()) {
+  const auto& events = h.events();
+  for (size_t i = 0; i < events.size(); ++i) {
+    const HistoryEvent& e = events[i];
     if (e.kind == EventKind::Acquired) ++grants;
     if (e.kind == EventKind::ResourceRead) may_write[e.client] = e.value.has_value();
     if (e.kind == EventKind::LostObserved || e.kind == EventKind::ReleaseStart)
@@ -41,10 +42,11 @@ Verdict check_lost_update(const History& h, const LostUpdateInput& in) {
     }
     if (e.kind != EventKind::ResourceWrite) continue;
     may_write[e.client] = false;
-    if (e.accepted) {
+    if (!e.outcome) return missing_field(v.checker, h, i, "write outcome");
+    if (*e.outcome == WriteOutcome::Accepted) {
       ++accepted;
       by_value[e.value.value_or(0)].push_back(&e);
-    } else if (e.detail.rfind(kWriteUnknownPrefix, 0) == 0) {
+    } else if (*e.outcome == WriteOutcome::Unknown) {
       ++unknown;
     } else {
       ++refused;
@@ -74,7 +76,10 @@ Verdict check_lost_update(const History& h, const LostUpdateInput& in) {
     for (size_t i = 1; i < writers.size(); ++i) line += " and " + who(*writers[i]);
     line += ": they read the same counter, " + std::to_string(writers.size() - 1) +
             (writers.size() == 2 ? " increment" : " increments") + " overwritten";
-    if (v.details.size() < kMaxDetails) v.details.push_back(line);
+    if (v.details.size() < kMaxDetails) {
+      v.details.push_back(line);
+      for (const HistoryEvent* w : writers) name_client(v, w->client);
+    }
   }
 
   if (final_value < accepted) {
@@ -90,6 +95,7 @@ Verdict check_lost_update(const History& h, const LostUpdateInput& in) {
     // writes of unknown outcome that did not apply; not a loss.
     v.summary = "holds: " + final_text + ", " + counts;
     v.details.clear();
+    v.clients.clear();
   }
   return v;
 }

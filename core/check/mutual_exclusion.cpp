@@ -45,8 +45,11 @@ Verdict check_mutual_exclusion(const History& h) {
       if (first.empty())
         first = "client " + std::to_string(a.client) + " and client " + std::to_string(b.client) +
                 " both held during " + during;
-      if (v.details.size() < kMaxDetails)
+      if (v.details.size() < kMaxDetails) {
         v.details.push_back(describe(a) + " and " + describe(b) + ": both held during " + during);
+        name_client(v, a.client);
+        name_client(v, b.client);
+      }
     }
   }
   if (pairs > kMaxDetails)

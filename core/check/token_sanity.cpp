@@ -46,14 +46,22 @@ Verdict check_token_sanity(const History& h) {
     grants.push_back(Grant{e.client, *e.token, from, e.hi});
   }
 
-  std::vector<std::string> reused, reordered;
+  // Each finding with the two clients whose grants it names.
+  struct Finding {
+    std::string text;
+    int first = -1;
+    int second = -1;
+  };
+  std::vector<Finding> reused, reordered;
   // Reuse: a token handed out by two grants.
   std::map<uint64_t, const Grant*> first_with;
   for (const Grant& g : grants) {
     auto [it, fresh] = first_with.emplace(g.token, &g);
     if (!fresh)
-      reused.push_back("token " + std::to_string(g.token) + " reused: " + describe(*it->second) +
-                       ", " + describe(g));
+      reused.push_back({.text = "token " + std::to_string(g.token) +
+                                " reused: " + describe(*it->second) + ", " + describe(g),
+                        .first = it->second->client,
+                        .second = g.client});
   }
   // Order: sweep the grants by `from`; every grant certainly over by then (at < from)
   // must have had a lower token.
@@ -74,7 +82,10 @@ Verdict check_token_sanity(const History& h) {
       ++next;
     }
     if (highest && highest->token > g->token)
-      reordered.push_back("token went down: " + describe(*g) + ", after " + describe(*highest));
+      reordered.push_back(
+          {.text = "token went down: " + describe(*g) + ", after " + describe(*highest),
+           .first = g->client,
+           .second = highest->client});
   }
 
   const std::string counts =
@@ -92,10 +103,14 @@ Verdict check_token_sanity(const History& h) {
                     " grants with a lower token than an earlier one");
   v.summary = "VIOLATED: ";
   for (size_t i = 0; i < parts.size(); ++i) v.summary += (i ? ", " : "") + parts[i];
-  v.summary += " (" + (reused.empty() ? reordered.front() : reused.front()) + ")";
+  v.summary += " (" + (reused.empty() ? reordered.front() : reused.front()).text + ")";
   for (auto* list : {&reused, &reordered})
-    for (const auto& d : *list)
-      if (v.details.size() < kMaxDetails) v.details.push_back(d);
+    for (const Finding& d : *list)
+      if (v.details.size() < kMaxDetails) {
+        v.details.push_back(d.text);
+        name_client(v, d.first);
+        name_client(v, d.second);
+      }
   const size_t total = reused.size() + reordered.size();
   if (total > kMaxDetails)
     v.details.push_back("... and " + std::to_string(total - kMaxDetails) + " more");
