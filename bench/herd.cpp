@@ -301,6 +301,7 @@ void live_client(int index, const LiveConfig& cfg, std::barrier<>& start, LiveCl
     ctx.env = &env;
     ctx.sessions.push_back(std::make_shared<CountingSession>(session, &out.counts));
     ctx.path = cfg.path;
+    ctx.options = cfg.algorithm->validate({});  // the catalogue's defaults
     auto lock = cfg.algorithm->make(std::move(ctx));
     arrived = true;
     start.arrive_and_wait();
@@ -382,7 +383,7 @@ void BM_LiveHerd(benchmark::State& state, const std::string& algorithm) {
   const int n = static_cast<int>(state.range(0));
   LiveConfig cfg;
   cfg.connect = zk;
-  cfg.algorithm = lockstep::find_algorithm(algorithm);
+  cfg.algorithm = &lockstep::resolve_algorithm(algorithm);
   cfg.cycles = std::max(1, env_int("LOCKSTEP_BENCH_CYCLES", 10));
   cfg.hold = std::chrono::duration_cast<Duration>(
       std::chrono::duration<double, std::milli>(env_double("LOCKSTEP_BENCH_HOLD_MS", 5)));

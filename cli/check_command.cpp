@@ -156,6 +156,15 @@ std::vector<std::string> parse_faults(const std::string& text, const std::string
   return out;
 }
 
+// The catalogue entry --algo names.
+const AlgorithmInfo& algorithm_flag(const std::string& name) {
+  try {
+    return resolve_algorithm(name);
+  } catch (const UnknownAlgorithm& e) {
+    throw UsageError{std::string("--algo: ") + e.what()};
+  }
+}
+
 int parse_jobs(const Args& args) {
   auto v = args.unsigned_value("--jobs");
   if (!v) return default_jobs();
@@ -385,13 +394,7 @@ struct CommonFlags {
 int check_one(const Args& args, const CommonFlags& common) {
   const auto algo_name = args.value("--algo");
   if (!algo_name) throw UsageError{"--algo A or --all is required (see --help)"};
-  const AlgorithmInfo* info = find_algorithm(*algo_name);
-  if (!info) {
-    std::vector<std::string> known;
-    for (const auto& a : algorithms()) known.push_back(a.name);
-    throw UsageError{"--algo: unknown algorithm \"" + *algo_name + "\" (known: " + join(known) +
-                     ")"};
-  }
+  const AlgorithmInfo* info = &algorithm_flag(*algo_name);
 
   search::SearchConfig cfg;
   cfg.space.algorithm = info->name;
@@ -400,21 +403,14 @@ int check_one(const Args& args, const CommonFlags& common) {
     if (eq == std::string::npos || eq == 0)
       throw UsageError{"--option: \"" + kv + "\" is not KEY=VALUE"};
     const std::string key = kv.substr(0, eq);
-    if (!info->option_keys.count(key))
+    if (!info->option(key))
       throw UsageError{"--option " + key + ": unknown option of " + info->name +
                        " (see lockstep algorithms)"};
     cfg.space.options.set(key, kv.substr(eq + 1));
   }
-  int stores = info->stores;
+  int stores = 0;
   try {
-    stores = static_cast<int>(cfg.space.options.integer("stores", info->stores));
-  } catch (const OptionError& e) {
-    throw UsageError{"--option " + e.key + ": " + e.problem};
-  }
-  if (stores < 1 || stores > 64)
-    throw UsageError{"--option stores: must be between 1 and 64, got " + std::to_string(stores)};
-  try {
-    sim::check_algorithm_options(info->name, cfg.space.options);
+    stores = info->store_count(info->validate(cfg.space.options));
   } catch (const OptionError& e) {
     throw UsageError{"--option " + e.key + ": " + e.problem};
   }
@@ -519,13 +515,7 @@ int check_all(const Args& args, const CommonFlags& common) {
   std::vector<const AlgorithmInfo*> rows;
   if (auto list = args.value("--algo")) {
     for (const auto& name : split_list(*list)) {
-      const AlgorithmInfo* info = find_algorithm(name);
-      if (!info) {
-        std::vector<std::string> known;
-        for (const auto& a : algorithms()) known.push_back(a.name);
-        throw UsageError{"--algo: unknown algorithm \"" + name + "\" (known: " + join(known) + ")"};
-      }
-      rows.push_back(info);
+      rows.push_back(&algorithm_flag(name));
     }
     if (rows.empty()) throw UsageError{"--algo: empty list"};
   } else {

@@ -295,14 +295,17 @@ int live_command(const std::vector<std::string>& argv) {
       throw UsageError{"fault " + real::describe_fault(f) + ": no client " +
                        std::to_string(f.client)};
 
-  const AlgorithmInfo* algo = find_algorithm(sc.algorithm);
-  if (!algo)
-    throw UsageError{"--algo: unknown algorithm \"" + sc.algorithm +
-                     "\" (see lockstep algorithms)"};
-  if (auto bad = sc.options.first_unknown(algo->option_keys))
-    throw UsageError{"--option " + *bad + ": unknown option of " + sc.algorithm};
-  sim::check_algorithm_options(sc.algorithm, sc.options);
-  const int stores = real::store_count(*algo, sc.options);
+  const AlgorithmInfo* algo = nullptr;
+  try {
+    algo = &resolve_algorithm(sc.algorithm);
+  } catch (const UnknownAlgorithm& e) {
+    throw UsageError{std::string("--algo: ") + e.what()};
+  }
+  for (const auto& [key, value] : sc.options.all())
+    if (!algo->option(key))
+      throw UsageError{"--option " + key + ": unknown option of " + sc.algorithm};
+  // A malformed value throws OptionError ("options.KEY: ..."), before any client starts.
+  const int stores = algo->store_count(algo->validate(sc.options));
 
   // The store(s).
   const auto store_flags = args.values("--store");

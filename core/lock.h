@@ -1,10 +1,12 @@
-// The lock interface every algorithm implements, and the catalogue of algorithms by name.
+// The lock interface every algorithm implements, and the catalogue of algorithms by name:
+// each entry is the single source of an algorithm's facts (name, summary, options with
+// their types and defaults, store count, token, sessions).
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <optional>
-#include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -51,12 +53,13 @@ class Lock {
 };
 
 // Everything an algorithm instance gets: its process, its sessions (one per store; most
-// algorithms use one), the lock's path and the scenario's algorithm options.
+// algorithms use one), the lock's path and its options, validated against its catalogue
+// entry.
 struct LockContext {
   Env* env = nullptr;
   std::vector<std::shared_ptr<Session>> sessions;
   std::string path;
-  Options options;
+  OptionValues options;
   // Objects shared by every client of this OS process or simulated world (the `local`
   // lock service's table); one registry per run, wired by the runtime. May be null.
   SharedRegistry* shared = nullptr;
@@ -65,17 +68,40 @@ struct LockContext {
 struct AlgorithmInfo {
   std::string name;
   std::string summary;
-  std::set<std::string> option_keys;  // the "options" keys it understands
-  int stores = 1;                     // sessions it needs (overridable by its "stores" option)
+  // The options it takes; the only list of them (scenario keys, --option, the lock's reads).
+  std::vector<OptionSpec> options;
+  // Sessions it opens, one per independent store; an algorithm with a "stores" option
+  // opens that many instead (store_count()).
+  int stores = 1;
   bool has_fencing_token = false;
-  std::function<std::unique_ptr<Lock>(LockContext)> make;
   // Its store has no sessions of its own (Redis, DynamoDB): the runtime gives it
   // sessions that open a new ZooKeeper session after one expired (RenewingSession).
   bool sessionless = false;
+  std::function<std::unique_ptr<Lock>(LockContext)> make;
+  // Checks that need several options at once (retry_delay_max >= retry_delay_min);
+  // throws OptionError. May be empty.
+  std::function<void(const OptionValues&)> check_together;
+
+  const OptionSpec* option(const std::string& key) const;
+  // The options as text, checked against the declarations and typed, defaults filled in.
+  // Throws OptionError (unknown key, malformed or out-of-bounds value).
+  OptionValues validate(const Options& given) const;
+  // Sessions the algorithm opens with these options (the one reader of "stores").
+  int store_count(const OptionValues& options) const;
 };
 
 // The catalogue, in a fixed order.
 const std::vector<AlgorithmInfo>& algorithms();
-const AlgorithmInfo* find_algorithm(const std::string& name);
+
+// A name that is not in the catalogue.
+struct UnknownAlgorithm : std::invalid_argument {
+  explicit UnknownAlgorithm(const std::string& name);
+  std::string name;
+};
+
+// The one lookup by name, for the entry points (scenario file, run, check, live, a live
+// client, bench): they resolve once and pass the entry on. Throws UnknownAlgorithm, whose
+// what() is 'unknown algorithm "X" (known: a, b, ...)'.
+const AlgorithmInfo& resolve_algorithm(const std::string& name);
 
 }  // namespace lockstep

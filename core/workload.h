@@ -43,7 +43,7 @@ struct ResourceConfig {
 
 struct WorkloadConfig {
   const AlgorithmInfo* algorithm = nullptr;
-  Options options;
+  OptionValues options;  // validated against `algorithm`'s catalogue entry
   std::string lock_path = "/locks/a";
   int cycles = 20;
   Duration hold = std::chrono::milliseconds(5);

@@ -56,15 +56,23 @@ TEST(LocksCatalogue, FixedOrderAndLookup) {
   EXPECT_EQ(std::vector<std::string>(names.begin(), names.begin() + 4),
             (std::vector<std::string>{"zk-slow", "zk-fast", "zk-fast-pred", "recipe"}));
   for (const auto& a : algorithms()) {
-    EXPECT_EQ(find_algorithm(a.name), &a);
+    EXPECT_EQ(&resolve_algorithm(a.name), &a);
     EXPECT_FALSE(a.summary.empty()) << a.name;
     EXPECT_TRUE(a.make) << a.name;
   }
-  EXPECT_EQ(find_algorithm("no-such-lock"), nullptr);
-  EXPECT_TRUE(find_algorithm("recipe")->has_fencing_token);
-  EXPECT_FALSE(find_algorithm("zk-slow")->has_fencing_token);
-  EXPECT_FALSE(find_algorithm("zk-fast")->has_fencing_token);
-  EXPECT_FALSE(find_algorithm("zk-fast-pred")->has_fencing_token);
+  try {
+    resolve_algorithm("no-such-lock");
+    ADD_FAILURE() << "no-such-lock resolved";
+  } catch (const UnknownAlgorithm& e) {
+    EXPECT_EQ(e.name, "no-such-lock");
+    EXPECT_EQ(
+        std::string(e.what()).rfind(R"(unknown algorithm "no-such-lock" (known: zk-slow, )", 0), 0u)
+        << e.what();
+  }
+  EXPECT_TRUE(resolve_algorithm("recipe").has_fencing_token);
+  EXPECT_FALSE(resolve_algorithm("zk-slow").has_fencing_token);
+  EXPECT_FALSE(resolve_algorithm("zk-fast").has_fencing_token);
+  EXPECT_FALSE(resolve_algorithm("zk-fast-pred").has_fencing_token);
 }
 
 class LocksNoFaults : public ::testing::TestWithParam<std::string> {};

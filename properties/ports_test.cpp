@@ -127,12 +127,14 @@ Task<std::shared_ptr<Session>> open_session(Store& store, Env& env) {
   co_return c.session;
 }
 
-// A LockContext for client `i` with one session on each of the world's stores.
-Task<LockContext> context(PortsWorld* w, int i, std::map<std::string, std::string> options) {
+// A LockContext for client `i` of `algorithm` with one session on each of the world's
+// stores; the options are checked against the algorithm's catalogue entry (OptionError).
+Task<LockContext> context(PortsWorld* w, const char* algorithm, int i,
+                          std::map<std::string, std::string> options) {
   LockContext ctx;
   ctx.env = &w->client(i);
   ctx.path = kPath;
-  ctx.options = Options(std::move(options));
+  ctx.options = resolve_algorithm(algorithm).validate(Options(std::move(options)));
   ctx.shared = &w->shared();
   for (int s = 0; s < w->stores(); ++s)
     ctx.sessions.push_back(co_await open_session(w->store(s), w->client(i)));
@@ -155,8 +157,8 @@ std::map<std::string, std::string> opts(const std::string& spec) {
   return out;
 }
 
-Task<LockContext> context(PortsWorld* w, int i, const char* spec) {
-  return context(w, i, opts(spec));
+Task<LockContext> context(PortsWorld* w, const char* algorithm, int i, const char* spec) {
+  return context(w, algorithm, i, opts(spec));
 }
 
 Task<void> sleep_until(Env& env, Duration t) { co_await env.timer_at(Time(t)); }
@@ -185,7 +187,7 @@ TEST(ZkTtl, ProtectedSequentialNodeWithTtlDeadline) {
   ZkTtlBasics out;
   PortsWorld w(1);
   w.spawn(0, [](PortsWorld* w, ZkTtlBasics* out) -> Task<void> {
-    locks::ZkTtlLock lock(co_await context(w, 0, "ttl=2500"));
+    locks::ZkTtlLock lock(co_await context(w, "zk-ttl", 0, "ttl=2500"));
     EXPECT_EQ(lock.ttl(), 2500ms);
     out->got = co_await lock.acquire(w->client(0).now() + 5s);
     out->children_held = w->children(kPath);
@@ -226,7 +228,7 @@ TEST(ZkTtl, OwnerKeyAlreadyHasActiveLockAndNonOwnerUnlock) {
   OwnerOut out;
   PortsWorld w(1);
   w.spawn(0, [](PortsWorld* w, OwnerOut* out) -> Task<void> {
-    locks::ZkTtlLock lock(co_await context(w, 0, "owner=alice"));
+    locks::ZkTtlLock lock(co_await context(w, "zk-ttl", 0, "owner=alice"));
     Time deadline = w->client(0).now() + 5s;
     out->first = co_await lock.acquire(deadline);
     EXPECT_EQ(lock.owner(), std::optional<std::string>("alice"));
@@ -261,7 +263,7 @@ struct TwoClients {
 
 Task<void> zk_ttl_holder(PortsWorld* w, TwoClients* out, std::map<std::string, std::string> opts,
                          Duration hold) {
-  locks::ZkTtlLock lock(co_await context(w, 0, opts));
+  locks::ZkTtlLock lock(co_await context(w, "zk-ttl", 0, opts));
   out->a = co_await lock.acquire(w->client(0).now() + 5s);
   out->a_at = w->now_s();
   co_await w->client(0).sleep_for(hold);
@@ -274,7 +276,7 @@ TEST(ZkTtl, WaiterTimesOutAndTakesItsNodeAway) {
   PortsWorld w(2);
   w.spawn(0, zk_ttl_holder(&w, &out, {}, 5s));
   w.spawn(1, [](PortsWorld* w, TwoClients* out) -> Task<void> {
-    locks::ZkTtlLock lock(co_await context(w, 1, ""));
+    locks::ZkTtlLock lock(co_await context(w, "zk-ttl", 1, ""));
     co_await sleep_until(w->client(1), 500ms);
     out->b = co_await lock.acquire(w->client(1).now() + 1s);
     out->b_failed_at = w->now_s();
@@ -298,7 +300,7 @@ TEST(ZkTtl, WaiterPurgesHolderPastItsTtl) {
   PortsWorld w(2);
   w.spawn(0, zk_ttl_holder(&w, &out, {{"ttl", "500"}}, 3s));
   w.spawn(1, [](PortsWorld* w, TwoClients* out) -> Task<void> {
-    locks::ZkTtlLock lock(co_await context(w, 1, "ttl=500"));
+    locks::ZkTtlLock lock(co_await context(w, "zk-ttl", 1, "ttl=500"));
     co_await sleep_until(w->client(1), 1s);
     out->b = co_await lock.acquire(w->client(1).now() + 5s);
     out->b_at = w->now_s();
@@ -331,7 +333,7 @@ TEST(ZkTtl, PurgeIsDecidedByTheWaitersClock) {
   w.client(1).clock_changed();
   w.spawn(0, zk_ttl_holder(&w, &out, {{"ttl", "1000"}}, 3s));
   w.spawn(1, [](PortsWorld* w, TwoClients* out) -> Task<void> {
-    locks::ZkTtlLock lock(co_await context(w, 1, "ttl=1000"));
+    locks::ZkTtlLock lock(co_await context(w, "zk-ttl", 1, "ttl=1000"));
     co_await w->client(1).sleep_for(200ms);
     out->b = co_await lock.acquire(w->client(1).now() + 5s);
     out->b_at = w->now_s();
@@ -360,7 +362,7 @@ TEST(ZkTtl, PurgeClearsThePurgingInstancesRecord) {
   w.spawn(0,
           [](PortsWorld* w, PurgeRecordOut* out,
              std::shared_ptr<std::unique_ptr<locks::ZkTtlLock>> x) -> Task<void> {
-            *x = std::make_unique<locks::ZkTtlLock>(co_await context(w, 0, "ttl=2000"));
+            *x = std::make_unique<locks::ZkTtlLock>(co_await context(w, "zk-ttl", 0, "ttl=2000"));
             out->alice = co_await (*x)->acquire_as("alice", w->client(0).now() + 5s);
             out->znode_before = (*x)->lock_znode();
             co_await sleep_until(w->client(0), 1500ms);
@@ -378,7 +380,7 @@ TEST(ZkTtl, PurgeClearsThePurgingInstancesRecord) {
           }(&w, &out, shared));
   // Client 1 (no TTL, so its own deadline is its request time) waits behind alice.
   w.spawn(1, [](PortsWorld* w, PurgeRecordOut* out) -> Task<void> {
-    locks::ZkTtlLock lock(co_await context(w, 1, ""));
+    locks::ZkTtlLock lock(co_await context(w, "zk-ttl", 1, ""));
     co_await sleep_until(w->client(1), 100ms);
     out->other = co_await lock.acquire(w->client(1).now() + 1s);
   }(&w, &out));
@@ -409,7 +411,7 @@ TEST(ZkTtl, ErrorCounterIsNeverReset) {
   CounterOut out;
   PortsWorld w(2);
   w.spawn(0, [](PortsWorld* w, CounterOut* out) -> Task<void> {
-    LockContext ctx = co_await context(w, 0, "ttl=10000");
+    LockContext ctx = co_await context(w, "zk-ttl", 0, "ttl=10000");
     std::shared_ptr<Session> session = ctx.sessions[0];
     locks::ZkTtlLock lock(std::move(ctx));
     out->holder = co_await lock.acquire(w->client(0).now() + 5s);
@@ -426,7 +428,7 @@ TEST(ZkTtl, ErrorCounterIsNeverReset) {
     }
   }(&w, &out));
   w.spawn(1, [](PortsWorld* w, CounterOut* out) -> Task<void> {
-    locks::ZkTtlLock lock(co_await context(w, 1, "ttl=10000"));
+    locks::ZkTtlLock lock(co_await context(w, "zk-ttl", 1, "ttl=10000"));
     co_await sleep_until(w->client(1), 1s);
     out->waiter = co_await lock.acquire(w->client(1).now() + 10s);
     out->waiter_failed_at = w->now_s();
@@ -449,7 +451,7 @@ TEST(ZkTtl, LostOwnNodeEndsInLockingFailure) {
   CounterOut out;
   PortsWorld w(2);
   w.spawn(0, [](PortsWorld* w, CounterOut* out) -> Task<void> {
-    LockContext ctx = co_await context(w, 0, "");
+    LockContext ctx = co_await context(w, "zk-ttl", 0, "");
     std::shared_ptr<Session> session = ctx.sessions[0];
     locks::ZkTtlLock lock(std::move(ctx));
     out->holder = co_await lock.acquire(w->client(0).now() + 5s);
@@ -459,7 +461,7 @@ TEST(ZkTtl, LostOwnNodeEndsInLockingFailure) {
     co_await session->set(lock.lock_znode(), "poke", -1);  // wakes the waiter
   }(&w, &out));
   w.spawn(1, [](PortsWorld* w, CounterOut* out) -> Task<void> {
-    locks::ZkTtlLock lock(co_await context(w, 1, ""));
+    locks::ZkTtlLock lock(co_await context(w, "zk-ttl", 1, ""));
     co_await sleep_until(w->client(1), 500ms);
     out->waiter = co_await lock.acquire(w->client(1).now() + 10s);
     out->waiter_failed_at = w->now_s();
@@ -477,7 +479,8 @@ TEST(ZkTtl, LostOwnNodeEndsInLockingFailure) {
 
 TEST(EtcdSession, TtlIsRoundedUpToWholeSecondsWithSixtyAsDefault) {
   auto ttl = [](std::map<std::string, std::string> o) {
-    return locks::etcd_session_ttl(Options(std::move(o)));
+    return locks::etcd_session_ttl(
+        resolve_algorithm("etcd-session").validate(Options(std::move(o))));
   };
   EXPECT_EQ(ttl({}), 60s);
   EXPECT_EQ(ttl({{"ttl", "0s"}}), 60s);
@@ -497,7 +500,7 @@ struct EtcdOut {
 };
 
 Task<void> etcd_holder(PortsWorld* w, EtcdOut* out, Duration hold) {
-  LockContext ctx = co_await context(w, 0, "");
+  LockContext ctx = co_await context(w, "etcd-session", 0, "");
   char hex[32];
   std::snprintf(hex, sizeof hex, "%llx", static_cast<unsigned long long>(ctx.sessions[0]->id()));
   out->expected_key = hex;
@@ -517,7 +520,7 @@ TEST(EtcdSession, KeyPerSessionLowestRevisionHoldsNextWaits) {
   PortsWorld w(2);
   w.spawn(0, etcd_holder(&w, &out, 1s));
   w.spawn(1, [](PortsWorld* w, EtcdOut* out) -> Task<void> {
-    auto lock = locks::make_etcd_session(co_await context(w, 1, ""));
+    auto lock = locks::make_etcd_session(co_await context(w, "etcd-session", 1, ""));
     co_await sleep_until(w->client(1), 200ms);
     out->b = co_await lock->acquire(w->client(1).now() + 5s);
     out->b_at = w->now_s();
@@ -550,7 +553,7 @@ TEST(EtcdSession, TwoLockersOfOneSessionShareTheKey) {
   SharedKeyOut out;
   PortsWorld w(2);
   w.spawn(0, [](PortsWorld* w, SharedKeyOut* out) -> Task<void> {
-    LockContext ctx = co_await context(w, 0, "");
+    LockContext ctx = co_await context(w, "etcd-session", 0, "");
     LockContext same = ctx;  // the same session, a second locker
     auto first = locks::make_etcd_session(std::move(ctx));
     auto second = locks::make_etcd_session(std::move(same));
@@ -566,7 +569,7 @@ TEST(EtcdSession, TwoLockersOfOneSessionShareTheKey) {
     out->second_released_at = w->now_s();
   }(&w, &out));
   w.spawn(1, [](PortsWorld* w, SharedKeyOut* out) -> Task<void> {
-    auto lock = locks::make_etcd_session(co_await context(w, 1, ""));
+    auto lock = locks::make_etcd_session(co_await context(w, "etcd-session", 1, ""));
     co_await sleep_until(w->client(1), 500ms);
     out->other = co_await lock->acquire(w->client(1).now() + 5s);
     out->other_at = w->now_s();
@@ -590,7 +593,7 @@ struct TimeoutOut {
 
 Task<void> etcd_waiter(PortsWorld* w, TimeoutOut* out, std::map<std::string, std::string> opts,
                        Duration caller_wait) {
-  auto lock = locks::make_etcd_session(co_await context(w, 1, opts));
+  auto lock = locks::make_etcd_session(co_await context(w, "etcd-session", 1, opts));
   co_await sleep_until(w->client(1), 200ms);
   out->b = co_await lock->acquire(w->client(1).now() + caller_wait);
   out->b_done_at = w->now_s();
@@ -598,7 +601,7 @@ Task<void> etcd_waiter(PortsWorld* w, TimeoutOut* out, std::map<std::string, std
 }
 
 Task<void> etcd_plain_holder(PortsWorld* w, TimeoutOut* out, Duration hold) {
-  auto lock = locks::make_etcd_session(co_await context(w, 0, ""));
+  auto lock = locks::make_etcd_session(co_await context(w, "etcd-session", 0, ""));
   out->a = co_await lock->acquire(w->client(0).now() + 5s);
   co_await w->client(0).sleep_for(hold);
   co_await lock->release();
@@ -656,7 +659,7 @@ TEST(EtcdSession, LostSignalIsTheSessionsEnd) {
   LostOut out;
   PortsWorld w(1);
   w.spawn(0, [](PortsWorld* w, LostOut* out) -> Task<void> {
-    LockContext ctx = co_await context(w, 0, "");
+    LockContext ctx = co_await context(w, "etcd-session", 0, "");
     std::shared_ptr<Session> session = ctx.sessions[0];
     auto lock = locks::make_etcd_session(std::move(ctx));
     out->before_lock = co_await lock->release();
@@ -687,7 +690,7 @@ Task<void> local_client(PortsWorld* w, LocalOut* out, int me, Duration start, Du
   LockContext ctx;  // no sessions: the service never touches a store
   ctx.env = &w->client(me);
   ctx.path = kPath;
-  ctx.options = Options(std::move(opts));
+  ctx.options = resolve_algorithm("local").validate(Options(std::move(opts)));
   ctx.shared = &w->shared();
   auto lock = locks::make_local(std::move(ctx));
   co_await sleep_until(w->client(me), start);
@@ -759,7 +762,7 @@ TEST(Redlock, LockUnlockOnOneStore) {
   RedlockOut out;
   PortsWorld w(1);
   w.spawn(0, [](PortsWorld* w, RedlockOut* out) -> Task<void> {
-    locks::RedlockLock lock(co_await context(w, 0, ""));
+    locks::RedlockLock lock(co_await context(w, "redlock", 0, ""));
     EXPECT_EQ(lock.quorum(), 1);
     Time start = w->client(0).now();
     out->a = co_await lock.acquire(start + 5s);
@@ -800,13 +803,13 @@ TEST(Redlock, GivesUpAfterItsTriesAndLeavesNoKey) {
   RedlockOut out;
   PortsWorld w(2);
   w.spawn(0, [](PortsWorld* w, RedlockOut* out) -> Task<void> {
-    locks::RedlockLock lock(co_await context(w, 0, "value=holder"));
+    locks::RedlockLock lock(co_await context(w, "redlock", 0, "value=holder"));
     out->a = co_await lock.acquire(w->client(0).now() + 5s);
     co_await sleep_until(w->client(0), 2s);
     out->released = co_await lock.release();
   }(&w, &out));
   w.spawn(1, [](PortsWorld* w, RedlockOut* out) -> Task<void> {
-    locks::RedlockLock lock(co_await context(w, 1, "tries=4"));
+    locks::RedlockLock lock(co_await context(w, "redlock", 1, "tries=4"));
     co_await sleep_until(w->client(1), 100ms);
     out->b = co_await lock.acquire(w->client(1).now() + 5s);
     out->b_at = w->now_s();
@@ -832,14 +835,14 @@ TEST(Redlock, KeyExpiresOnTheServerWhileItsHolderIsNotTold) {
   RedlockOut out;
   PortsWorld w(2);
   w.spawn(0, [](PortsWorld* w, RedlockOut* out) -> Task<void> {
-    locks::RedlockLock lock(co_await context(w, 0, "expiry=1s"));
+    locks::RedlockLock lock(co_await context(w, "redlock", 0, "expiry=1s"));
     out->a = co_await lock.acquire(w->client(0).now() + 5s);
     co_await sleep_until(w->client(0), 3s);
     out->valid_after = co_await lock.valid();
     out->released = co_await lock.release();
   }(&w, &out));
   w.spawn(1, [](PortsWorld* w, RedlockOut* out) -> Task<void> {
-    locks::RedlockLock lock(co_await context(w, 1, "expiry=10s,tries=100"));
+    locks::RedlockLock lock(co_await context(w, "redlock", 1, "expiry=10s,tries=100"));
     co_await sleep_until(w->client(1), 100ms);
     out->b = co_await lock.acquire(w->client(1).now() + 10s);
     out->b_at = w->now_s();
@@ -859,7 +862,7 @@ TEST(Redlock, ExtendResetsTheExpiryAndMovesUntil) {
   RedlockOut out;
   PortsWorld w(2);
   w.spawn(0, [](PortsWorld* w, RedlockOut* out) -> Task<void> {
-    locks::RedlockLock lock(co_await context(w, 0, "expiry=1s"));
+    locks::RedlockLock lock(co_await context(w, "redlock", 0, "expiry=1s"));
     out->a = co_await lock.acquire(w->client(0).now() + 5s);
     Time first_until = lock.until();
     co_await sleep_until(w->client(0), 700ms);
@@ -889,12 +892,12 @@ TEST(Redlock, ExpiryRunsOnTheStoresOwnClock) {
   w.server_process(0).clock().set_drift_ppm(Time(0), 1e6);
   w.server_process(0).clock_changed();
   w.spawn(0, [](PortsWorld* w, RedlockOut* out) -> Task<void> {
-    locks::RedlockLock lock(co_await context(w, 0, "expiry=4s"));
+    locks::RedlockLock lock(co_await context(w, "redlock", 0, "expiry=4s"));
     out->a = co_await lock.acquire(w->client(0).now() + 5s);
     out->a_until = lock.until();
   }(&w, &out));
   w.spawn(1, [](PortsWorld* w, RedlockOut* out) -> Task<void> {
-    locks::RedlockLock lock(co_await context(w, 1, "tries=1000"));
+    locks::RedlockLock lock(co_await context(w, "redlock", 1, "tries=1000"));
     co_await sleep_until(w->client(1), 100ms);
     out->b = co_await lock.acquire(w->client(1).now() + 10s);
     out->b_at = w->now_s();
@@ -918,7 +921,7 @@ TEST(Redlock, FiveStoresNeedAQuorumOfThree) {
   } out;
   PortsWorld w(2, 5);
   w.spawn(0, [](PortsWorld* w) -> Task<void> {
-    LockContext ctx = co_await context(w, 0, "value=other");
+    LockContext ctx = co_await context(w, "redlock", 0, "value=other");
     // Another holder's value on stores 0 and 1 (plain incarnations: they stay).
     auto set_other = [](Session& s) -> Task<void> {
       co_await s.create("/locks", "", CreateMode::Persistent);
@@ -931,7 +934,7 @@ TEST(Redlock, FiveStoresNeedAQuorumOfThree) {
     co_await set_other(*ctx.sessions[2]);
   }(&w));
   w.spawn(1, [](PortsWorld* w, Out* out) -> Task<void> {
-    locks::RedlockLock lock(co_await context(w, 1, "value=mine,tries=3"));
+    locks::RedlockLock lock(co_await context(w, "redlock", 1, "value=mine,tries=3"));
     EXPECT_EQ(lock.stores(), 5u);
     EXPECT_EQ(lock.quorum(), 3);
     co_await sleep_until(w->client(1), 1s);
@@ -994,9 +997,9 @@ TEST(RenewingSession, ExpiredSessionIsReplacedAtTheNextCall) {
   EXPECT_EQ(out.renewals, 1);
   EXPECT_NE(out.second_id, out.first_id);
   EXPECT_EQ(w.node("/b").err, Error::Ok);
-  EXPECT_TRUE(find_algorithm("redlock")->sessionless);
-  EXPECT_TRUE(find_algorithm("lease-fenced")->sessionless);
-  EXPECT_FALSE(find_algorithm("recipe")->sessionless);
+  EXPECT_TRUE(resolve_algorithm("redlock").sessionless);
+  EXPECT_TRUE(resolve_algorithm("lease-fenced").sessionless);
+  EXPECT_FALSE(resolve_algorithm("recipe").sessionless);
 }
 
 // --- lease-fenced --------------------------------------------------------------------
@@ -1020,7 +1023,7 @@ TEST(LeaseFenced, RowWithOwnerAndUntilDeletedAtRelease) {
   LeaseOut out;
   PortsWorld w(1);
   w.spawn(0, [](PortsWorld* w, LeaseOut* out) -> Task<void> {
-    locks::LeaseFencedLock lock(co_await context(w, 0, "owner=me"));
+    locks::LeaseFencedLock lock(co_await context(w, "lease-fenced", 0, "owner=me"));
     Time now = w->client(0).now();
     out->got.push_back(co_await lock.acquire(now + 5s));
     out->rows.push_back(row_at(w));
@@ -1048,7 +1051,7 @@ TEST(LeaseFenced, RowWithOwnerAndUntilDeletedAtRelease) {
 
 Task<void> lease_cycle(PortsWorld* w, LeaseOut* out, int me, Duration start,
                        std::map<std::string, std::string> opts) {
-  locks::LeaseFencedLock lock(co_await context(w, me, opts));
+  locks::LeaseFencedLock lock(co_await context(w, "lease-fenced", me, opts));
   co_await sleep_until(w->client(me), start);
   AcquireResult got = co_await lock.acquire(w->client(me).now() + 2s);
   out->got.push_back(got);
@@ -1106,7 +1109,7 @@ TEST(LeaseFenced, MixedFencingByClientIndex) {
   bool refused = false;
   bad.client(0).spawn([](PortsWorld* w, bool* refused) -> Task<void> {
     try {
-      locks::LeaseFencedLock lock(co_await context(w, 0, "fencing=sometimes"));
+      locks::LeaseFencedLock lock(co_await context(w, "lease-fenced", 0, "fencing=sometimes"));
     } catch (const OptionError& e) {
       *refused = e.key == "fencing" && e.problem == "is not true, false or mixed";
     }
@@ -1124,7 +1127,7 @@ TEST(LeaseFenced, TakenUntilLeasePlusSkewThenStolen) {
       {"lease", "2s"}, {"heartbeat", "30s"}, {"max_clock_skew", "1s"}};
   w.spawn(0,
           [](PortsWorld* w, LeaseOut* out, std::map<std::string, std::string> opts) -> Task<void> {
-            locks::LeaseFencedLock lock(co_await context(w, 0, opts));
+            locks::LeaseFencedLock lock(co_await context(w, "lease-fenced", 0, opts));
             out->got.push_back(co_await lock.acquire(w->client(0).now() + 5s));
             co_await sleep_until(w->client(0), 1500ms);
             out->expired_mid = lock.is_expired();
@@ -1135,7 +1138,7 @@ TEST(LeaseFenced, TakenUntilLeasePlusSkewThenStolen) {
           }(&w, &out, opts));
   w.spawn(1,
           [](PortsWorld* w, LeaseOut* out, std::map<std::string, std::string> opts) -> Task<void> {
-            locks::LeaseFencedLock lock(co_await context(w, 1, opts));
+            locks::LeaseFencedLock lock(co_await context(w, "lease-fenced", 1, opts));
             co_await sleep_until(w->client(1), 1s);
             out->again = co_await lock.try_lock();
             co_await sleep_until(w->client(1), 2500ms);
@@ -1167,7 +1170,7 @@ TEST(LeaseFenced, HeartbeatsKeepTheLeaseAndTheWarningAway) {
       {"lease", "2s"}, {"heartbeat", "500ms"}, {"warn_after", "1500ms"}};
   w.spawn(0,
           [](PortsWorld* w, LeaseOut* out, std::map<std::string, std::string> opts) -> Task<void> {
-            locks::LeaseFencedLock lock(co_await context(w, 0, opts));
+            locks::LeaseFencedLock lock(co_await context(w, "lease-fenced", 0, opts));
             out->got.push_back(co_await lock.acquire(w->client(0).now() + 5s));
             Time first_until = *lock.lease_until();
             co_await sleep_until(w->client(0), 6s);
@@ -1179,7 +1182,7 @@ TEST(LeaseFenced, HeartbeatsKeepTheLeaseAndTheWarningAway) {
           }(&w, &out, opts));
   w.spawn(1,
           [](PortsWorld* w, LeaseOut* out, std::map<std::string, std::string> opts) -> Task<void> {
-            locks::LeaseFencedLock lock(co_await context(w, 1, opts));
+            locks::LeaseFencedLock lock(co_await context(w, "lease-fenced", 1, opts));
             co_await sleep_until(w->client(1), 4s);
             out->again = co_await lock.try_lock();
           }(&w, &out, opts));
@@ -1199,7 +1202,8 @@ TEST(LeaseFenced, WarnFiresAfterTheLastRefresh) {
   LeaseOut out;
   PortsWorld w(1);
   w.spawn(0, [](PortsWorld* w, LeaseOut* out) -> Task<void> {
-    locks::LeaseFencedLock lock(co_await context(w, 0, "lease=3s,heartbeat=30s,warn_after=1s"));
+    locks::LeaseFencedLock lock(
+        co_await context(w, "lease-fenced", 0, "lease=3s,heartbeat=30s,warn_after=1s"));
     out->got.push_back(co_await lock.acquire(w->client(0).now() + 5s));
     co_await lock.warned();
     out->warned_at = w->now_s();
@@ -1221,7 +1225,7 @@ TEST(LeaseFenced, FailedHeartbeatDoesNotAdvanceTheLease) {
   LeaseOut out;
   PortsWorld w(1);
   w.spawn(0, [](PortsWorld* w, LeaseOut* out) -> Task<void> {
-    LockContext ctx = co_await context(w, 0, "lease=3s,heartbeat=1s,owner=me");
+    LockContext ctx = co_await context(w, "lease-fenced", 0, "lease=3s,heartbeat=1s,owner=me");
     std::shared_ptr<Session> session = ctx.sessions[0];
     locks::LeaseFencedLock lock(std::move(ctx));
     out->got.push_back(co_await lock.acquire(w->client(0).now() + 5s));
@@ -1247,8 +1251,8 @@ TEST(PortsCatalogue, FollowRecipeInOrder) {
       std::vector<std::string>(at + 1, std::min(at + 6, names.end())),
       (std::vector<std::string>{"zk-ttl", "etcd-session", "local", "redlock", "lease-fenced"}));
   for (const char* name : {"zk-ttl", "etcd-session", "local", "redlock", "lease-fenced"})
-    EXPECT_FALSE(find_algorithm(name)->has_fencing_token) << name;
-  EXPECT_TRUE(find_algorithm("redlock")->option_keys.count("stores"));
+    EXPECT_FALSE(resolve_algorithm(name).has_fencing_token) << name;
+  EXPECT_TRUE(resolve_algorithm("redlock").option("stores"));
 }
 
 sim::Scenario port_scenario(const std::string& algorithm, int clients, uint64_t seed) {

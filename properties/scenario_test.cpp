@@ -54,7 +54,7 @@ Fault only_fault(const std::string& fault) {
 // at least one, whatever the catalogue holds today.
 const AlgorithmInfo* algorithm_with_options() {
   for (const AlgorithmInfo& a : algorithms())
-    if (!a.option_keys.empty()) return &a;
+    if (!a.options.empty()) return &a;
   return nullptr;
 }
 
@@ -139,7 +139,8 @@ TEST(Scenario, PartialObjectsKeepTheOtherDefaults) {
 
 TEST(Scenario, OptionValuesAreKeptAsText) {
   auto value = [](const std::string& json_value) {
-    return parse_options(R"({"k": )" + json_value + "}").text("k", "<absent>");
+    const Options o = parse_options(R"({"k": )" + json_value + "}");
+    return o.has("k") ? o.all().at("k") : "<absent>";
   };
   EXPECT_EQ(value(R"("10s")"), "10s");
   EXPECT_EQ(value("5"), "5");
@@ -156,10 +157,10 @@ TEST(Scenario, OptionValuesAreKeptAsText) {
 TEST(Scenario, OptionsReachTheAlgorithmThatTakesThem) {
   const AlgorithmInfo* a = algorithm_with_options();
   if (!a) GTEST_SKIP() << "no algorithm in the catalogue takes options yet";
-  const std::string key = *a->option_keys.begin();
+  const std::string key = a->options.front().key;
   Scenario s =
       parse_scenario(R"({"algorithm": ")" + a->name + R"(", "options": {")" + key + R"(": "7"}})");
-  EXPECT_EQ(s.options.text(key, "<absent>"), "7");
+  EXPECT_EQ(s.options.all().at(key), "7");
 }
 
 TEST(Scenario, UnknownOptionIsNamed) {
@@ -447,8 +448,7 @@ TEST(Scenario, BadFaultsAreNamedByEntry) {
 }
 
 TEST(Scenario, StoreIndexIsCheckedAgainstTheAlgorithmsStores) {
-  const AlgorithmInfo* recipe = find_algorithm("recipe");
-  ASSERT_NE(recipe, nullptr);
+  const AlgorithmInfo* recipe = &resolve_algorithm("recipe");
   std::string fault = R"({"kind": "store_crash", "store": )" + std::to_string(recipe->stores) +
                       R"(, "at": "1s", "restart_after": "1s"})";
   EXPECT_EQ(error_of(with_fault(fault)),
@@ -594,9 +594,9 @@ RC_GTEST_PROP(ScenarioProperty, AnyValidScenarioRoundTrips, ()) {
   const AlgorithmInfo& a = algos[*rc::gen::inRange<size_t>(0, algos.size())];
   s.algorithm = a.name;
   // "stores" is left out: it changes which store_crash entries are valid.
-  for (const std::string& key : a.option_keys)
-    if (key != "stores" && *rc::gen::arbitrary<bool>())
-      s.options.set(key, *rc::gen::container<std::string>(rc::gen::inRange(' ', '~')));
+  for (const OptionSpec& spec : a.options)
+    if (spec.key != "stores" && *rc::gen::arbitrary<bool>())
+      s.options.set(spec.key, *rc::gen::container<std::string>(rc::gen::inRange(' ', '~')));
   s.seed = *rc::gen::arbitrary<uint64_t>();
   s.clients = *rc::gen::inRange(1, 1001);
   s.session_timeout = gen_duration(1, 100'000) * 1'000'000;  // whole milliseconds

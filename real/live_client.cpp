@@ -324,14 +324,6 @@ LiveClientSpec decode_client_spec(const std::vector<std::string>& words) {
   return s;
 }
 
-int store_count(const AlgorithmInfo& algo, const Options& options) {
-  if (algo.option_keys.count("stores") && options.has("stores")) {
-    int64_t n = options.integer("stores", algo.stores);
-    return n < 1 ? 1 : static_cast<int>(n);
-  }
-  return algo.stores;
-}
-
 std::string encode_message(const ClientMessage& m) {
   switch (m.kind) {
     case ClientMessage::Kind::Event: {
@@ -429,8 +421,16 @@ std::optional<ClientMessage> decode_message(std::string_view line, int client) {
 std::string run_live_client(EventLoop& loop, const LiveClientSpec& spec,
                             const std::vector<Store*>& stores, Store* resource_store,
                             const MessageSink& sink, SharedRegistry* shared) {
-  const AlgorithmInfo* algo = find_algorithm(spec.algorithm);
-  if (!algo) return "unknown algorithm \"" + spec.algorithm + "\"";
+  const AlgorithmInfo* algo = nullptr;
+  OptionValues options;
+  try {
+    algo = &resolve_algorithm(spec.algorithm);
+    options = algo->validate(Options(spec.options));
+  } catch (const UnknownAlgorithm& e) {
+    return e.what();
+  } catch (const OptionError& e) {
+    return "options." + e.key + ": " + e.problem;
+  }
   auto fencing = parse_fencing_source(spec.fencing);
   if (!fencing) return "unknown fencing source \"" + spec.fencing + "\"";
   if (stores.empty()) return "no store";
@@ -445,7 +445,7 @@ std::string run_live_client(EventLoop& loop, const LiveClientSpec& spec,
 
   WorkloadConfig cfg;
   cfg.algorithm = algo;
-  cfg.options = Options(spec.options);
+  cfg.options = options;
   cfg.lock_path = spec.lock_path;
   cfg.cycles = spec.cycles;
   cfg.hold = spec.hold;
@@ -470,8 +470,6 @@ std::string run_live_client(EventLoop& loop, const LiveClientSpec& spec,
       run_task(env, run_client(env, recorder, std::move(cfg)), std::chrono::hours(24 * 365));
     } catch (const TaskTimeout&) {
       failure = "stopped before the workload finished";
-    } catch (const OptionError& e) {
-      failure = "options." + e.key + ": " + e.problem;
     } catch (const std::exception& e) {
       failure = std::string("the workload threw: ") + e.what();
     }

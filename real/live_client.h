@@ -56,10 +56,6 @@ struct LiveClientSpec {
 std::vector<std::string> encode_client_spec(const LiveClientSpec& spec);
 LiveClientSpec decode_client_spec(const std::vector<std::string>& words);
 
-// How many sessions the algorithm opens: its "stores" option where it has one, else
-// the catalogue's number.
-int store_count(const AlgorithmInfo& algo, const Options& options);
-
 // What a client tells its coordinator, one line each on the wire.
 struct ClientMessage {
   enum class Kind {

@@ -408,9 +408,14 @@ void LocalBackend::start(const LiveClientSpec& spec) {
   slot->index = spec.index;
   slot->loop = std::make_unique<EventLoop>();
   Client* c = slot.get();
+  // A bad algorithm or option leaves one store: run_live_client then reports it.
   int stores = 1;
-  if (const AlgorithmInfo* algo = find_algorithm(spec.algorithm))
-    stores = store_count(*algo, Options(spec.options));
+  try {
+    const AlgorithmInfo& algo = resolve_algorithm(spec.algorithm);
+    stores = algo.store_count(algo.validate(Options(spec.options)));
+  } catch (const UnknownAlgorithm&) {
+  } catch (const OptionError&) {
+  }
   c->thread = std::thread([this, c, spec, stores] {
     MessageSink sink = [this, c](const ClientMessage& m) {
       if (!c->killed) queue_->push(m);

@@ -157,8 +157,14 @@ bool RunResult::ok() const {
 RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   RunResult result;
   std::exception_ptr failure;  // the first a client's workload threw; outlives the world
-  const AlgorithmInfo* algo = find_algorithm(sc.algorithm);
-  if (!algo) throw ScenarioError{"algorithm: unknown algorithm \"" + sc.algorithm + "\""};
+  const AlgorithmInfo* algo = nullptr;
+  try {
+    algo = &resolve_algorithm(sc.algorithm);
+  } catch (const UnknownAlgorithm& e) {
+    throw ScenarioError{std::string("algorithm: ") + e.what()};
+  }
+  // Every option checked before anything runs: a bad one throws OptionError here.
+  const OptionValues algo_options = algo->validate(sc.options);
   const std::optional<FencingSource> fencing = parse_fencing_source(sc.fencing);
   if (!fencing)
     throw ScenarioError{"fencing: unknown token source \"" + sc.fencing +
@@ -171,10 +177,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
                 ",\"clients\":" + std::to_string(sc.clients));
   // One independent server per store the algorithm opens (Redlock's N), each a process
   // with its own clock.
-  const int store_count = static_cast<int>(sc.options.integer("stores", algo->stores));
-  if (store_count < 1 || store_count > 64)
-    throw ScenarioError{"options.stores: must be between 1 and 64, got " +
-                        std::to_string(store_count)};
+  const int store_count = algo->store_count(algo_options);
   Network network(world, sc.network);
   ClientStats client_stats;
   std::vector<std::unique_ptr<Process>> server_processes;
@@ -210,7 +213,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   auto workload = [&] {
     WorkloadConfig cfg;
     cfg.algorithm = algo;
-    cfg.options = sc.options;
+    cfg.options = algo_options;
     cfg.lock_path = sc.lock_path;
     cfg.cycles = sc.workload.cycles;
     cfg.hold = sc.workload.hold;
@@ -343,15 +346,6 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   clients.clear();
   result.trace = world.take_trace();
   return result;
-}
-
-void check_algorithm_options(const std::string& algorithm, const Options& options) {
-  Scenario s;
-  s.algorithm = algorithm;
-  s.options = options;
-  s.clients = 1;
-  s.workload.cycles = 1;
-  run_scenario(s, RunOptions{false});
 }
 
 }  // namespace lockstep::sim

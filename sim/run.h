@@ -38,11 +38,8 @@ struct RunOptions {
   bool keep_trace = true;  // build the JSON-lines trace (off for fast searches)
 };
 
+// Throws ScenarioError for an unknown algorithm and OptionError for an option its
+// catalogue entry refuses, before anything runs.
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options = {});
-
-// An algorithm reads its options as its clients start. This starts one, in a one-cycle
-// simulated run without faults, so a malformed option throws its OptionError here, before
-// a search or a live run begins. Throws ScenarioError for an unknown algorithm.
-void check_algorithm_options(const std::string& algorithm, const Options& options);
 
 }  // namespace lockstep::sim

@@ -102,8 +102,6 @@ std::string show(const json& v) {
   return s;
 }
 
-std::string json_string(const std::string& s) { return show(json(s)); }
-
 std::string child(const std::string& path, std::string_view key) {
   return path.empty() ? std::string(key) : path + "." + std::string(key);
 }
@@ -465,11 +463,13 @@ Options read_options(const Obj& o, const AlgorithmInfo* info) {
     options.set(k, v.is_string() ? v.get<std::string>() : v.dump());
   }
   if (info) {
-    if (auto unknown = options.first_unknown(info->option_keys)) {
-      std::string known = info->option_keys.empty()
-                              ? info->name + " takes none"
-                              : "known for " + info->name + ": " + join(info->option_keys);
-      fail(o.at(*unknown), "unknown option (" + known + ")");
+    for (const auto& [key, value] : options.all()) {
+      if (info->option(key)) continue;
+      std::vector<std::string> keys;
+      for (const OptionSpec& spec : info->options) keys.push_back(spec.key);
+      std::string known =
+          keys.empty() ? info->name + " takes none" : "known for " + info->name + ": " + join(keys);
+      fail(o.at(key), "unknown option (" + known + ")");
     }
   }
   return options;
@@ -583,10 +583,12 @@ Scenario parse_scenario(const std::string& json_text) {
   const json* algorithm = top.find("algorithm");
   if (!algorithm) fail("algorithm", "is required (known: " + known_algorithms() + ")");
   s.algorithm = read_string(*algorithm, "algorithm");
-  const AlgorithmInfo* info = find_algorithm(s.algorithm);
-  if (!info)
-    fail("algorithm",
-         "unknown algorithm " + json_string(s.algorithm) + " (known: " + known_algorithms() + ")");
+  const AlgorithmInfo* info = nullptr;
+  try {
+    info = &resolve_algorithm(s.algorithm);
+  } catch (const UnknownAlgorithm& e) {
+    fail("algorithm", e.what());
+  }
 
   if (const json* v = top.find("options")) s.options = read_options(Obj(*v, "options"), info);
   if (const json* v = top.find("seed")) {
@@ -667,15 +669,11 @@ Scenario parse_scenario(const std::string& json_text) {
     if (!v->is_array()) fail("faults", "must be an array, got " + show(*v));
     // store_crash names a store: check it against the stores the algorithm will open,
     // when that number is known here (its "stores" option may override the default).
-    // INT_MAX: unknown here (a malformed "stores" option is the algorithm's to report).
-    int stores = info->stores;
-    if (s.options.has("stores")) {
-      try {
-        int64_t n = s.options.integer("stores", info->stores);
-        stores = n >= 1 && n <= INT_MAX ? static_cast<int>(n) : INT_MAX;
-      } catch (const OptionError&) {
-        stores = INT_MAX;
-      }
+    // INT_MAX: unknown here (malformed options are refused when the scenario runs).
+    int stores = INT_MAX;
+    try {
+      stores = info->store_count(info->validate(s.options));
+    } catch (const OptionError&) {
     }
     for (size_t i = 0; i < v->size(); ++i)
       s.faults.push_back(read_fault((*v)[i], item("faults", i), s.clients, stores));

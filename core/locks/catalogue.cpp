@@ -1,4 +1,7 @@
-// The catalogue of algorithms by their CLI names, in the order tables and searches use.
+// The catalogue of algorithms by their CLI names, in the order tables and searches use:
+// every fact about an algorithm that the rest of lockstep needs is here, once.
+#include <stdexcept>
+
 #include "core/lock.h"
 #include "core/locks/etcd_session.h"
 #include "core/locks/lease_fenced.h"
@@ -11,90 +14,229 @@
 
 namespace lockstep {
 
+namespace {
+
+constexpr int kMaxStores = 64;
+
+// GCC before 14 warns of every member a designated initialiser leaves to its default
+// (GCC bug 96868); leaving them out is the point of designated initialisers here.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+std::vector<AlgorithmInfo> make_catalogue() {
+  using T = OptionType;
+  std::vector<AlgorithmInfo> all;
+  all.push_back({
+      .name = "zk-slow",
+      .summary = "seed 000 SlowDLock: one ephemeral node, every waiter watches it (herd "
+                 "effect); no token, no lost signal",
+      .make = locks::make_zk_slow,
+  });
+  all.push_back({
+      .name = "zk-fast",
+      .summary = "seed 000 FastDLock as documented: ephemeral sequential nodes, watch "
+                 "request-(n-1) literally (a waiter can hang); no token, no lost signal",
+      .make = locks::make_zk_fast,
+  });
+  all.push_back({
+      .name = "zk-fast-pred",
+      .summary = "zk-fast watching the true predecessor from the children list, listing "
+                 "again when it has gone; no token, no lost signal",
+      .make = locks::make_zk_fast_pred,
+  });
+  all.push_back({
+      .name = "recipe",
+      .summary = "the ZooKeeper recipe done right (Curator InterProcessMutex): "
+                 "GUID-protected sequential node, predecessor watch, Suspended/Expired "
+                 "signalled as lost, czxid fencing token",
+      .has_fencing_token = true,
+      .make = locks::make_recipe,
+  });
+  all.push_back({
+      .name = "zk-ttl",
+      .summary = "seed 001 kafka-kit: GUID-protected sequential nodes with a TTL deadline "
+                 "in the node, waiters purge expired holders by their own clock, owner "
+                 "key, 50 ms passes, a never-reset error counter; no token, no lost signal",
+      .options =
+          {
+              {.key = "ttl",
+               .type = T::Millis,
+               .default_value = "0",
+               .min = "0",
+               .help = "the library's TTL (an integer is milliseconds); 0 disables TTLs"},
+              {.key = "owner",
+               .type = T::Text,
+               .help = "the owner key written in the node; empty: none"},
+          },
+      .make = locks::make_zk_ttl,
+  });
+  all.push_back({
+      .name = "etcd-session",
+      .summary = "seed 002 borges on the etcd v3.3.5 mutex: a key per session, lowest "
+                 "create-revision holds, wait for the key just before; lost = the "
+                 "session's end; no token (its session timeout should be the ttl)",
+      .options =
+          {
+              {.key = "ttl",
+               .type = T::Duration,
+               .default_value = "0s",
+               .help = "the session TTL, rounded up to whole seconds; 0 is etcd's 60s"},
+              {.key = "timeout",
+               .type = T::Duration,
+               .help = "the Lock timeout (below 1s: 1s; 0: forever); absent: the caller's "
+                       "deadline"},
+          },
+      .make = locks::make_etcd_session,
+  });
+  all.push_back({
+      .name = "local",
+      .summary = "seed 002 borges local: an in-process lock per id shared by the clients "
+                 "of one process (or simulated world), FIFO waiters, no store traffic",
+      .options =
+          {
+              {.key = "ttl",
+               .type = T::Duration,
+               .default_value = "0s",
+               .help = "accepted and ignored, as the library ignores it"},
+              {.key = "timeout",
+               .type = T::Duration,
+               .help = "the Lock timeout as it is (0: forever); absent: the caller's deadline"},
+          },
+      .make = locks::make_local,
+  });
+  all.push_back({
+      .name = "redlock",
+      .summary = "seed 003 dsync/go-redsync: SET NX PX on N independent stores, quorum, "
+                 "validity = expiry - elapsed - drift, tries with random delays; extend, "
+                 "valid; no token, no lost signal",
+      .options =
+          {
+              {.key = "expiry",
+               .type = T::Duration,
+               .default_value = "3s",
+               .min = "1ms",
+               .help = "a key's expiry (whole milliseconds)"},
+              {.key = "tries",
+               .type = T::Integer,
+               .default_value = "15",
+               .min = "1",
+               .max = "1000000",
+               .help = "attempts before giving up"},
+              {.key = "retry_delay_min",
+               .type = T::Duration,
+               .default_value = "10ms",
+               .help = "shortest random delay between tries"},
+              {.key = "retry_delay_max",
+               .type = T::Duration,
+               .default_value = "150ms",
+               .help = "longest random delay between tries"},
+              {.key = "drift_factor",
+               .type = T::Number,
+               .default_value = "0.01",
+               .min = "0",
+               .help = "clock drift allowed for, as a fraction of the expiry"},
+              {.key = "timeout_factor",
+               .type = T::Number,
+               .default_value = "0.1",
+               .positive = true,
+               .help = "per-store request timeout, as a fraction of the expiry"},
+              {.key = "value",
+               .type = T::Text,
+               .help = "the value SET on each store; empty: random per Lock"},
+              {.key = "stores",
+               .type = T::Integer,
+               .default_value = "1",
+               .min = "1",
+               .max = std::to_string(kMaxStores),
+               .help = "independent stores (N), each a server of its own"},
+          },
+      .sessionless = true,  // Redis: a client reconnects and goes on
+      .make = locks::make_redlock,
+      .check_together =
+          [](const OptionValues& o) {
+            if (o.duration("retry_delay_max") < o.duration("retry_delay_min"))
+              throw OptionError{"retry_delay_max", "must not be below retry_delay_min"};
+          },
+  });
+  all.push_back({
+      .name = "lease-fenced",
+      .summary = "seed 004 scailio dlock: a lease row with an absolute expiry on the "
+                 "client's clock, heartbeats, steal after max clock skew, warn signal, "
+                 "lost at the local lease end; fencing token counter with fencing=true",
+      .options =
+          {
+              {.key = "lease",
+               .type = T::Duration,
+               .default_value = "1m",
+               .help = "the lease length; 0: the default"},
+              {.key = "heartbeat",
+               .type = T::Duration,
+               .default_value = "15s",
+               .help = "how often the lease is refreshed; 0: the default"},
+              {.key = "warn_after",
+               .type = T::Duration,
+               .default_value = "50s",
+               .help = "the warn signal, after the last refresh; 0: the default"},
+              {.key = "max_clock_skew",
+               .type = T::Duration,
+               .default_value = "10s",
+               .help = "how long after the row's expiry another may steal it; 0: the default"},
+              {.key = "call_timeout",
+               .type = T::Duration,
+               .default_value = "1s",
+               .help = "timeout of each store call; 0: the default"},
+              {.key = "fencing",
+               .type = T::Choice,
+               .default_value = "false",
+               .choices = {"true", "false", "mixed"},
+               .help = "fencing token counter; mixed: even clients fence, odd ones do not"},
+              {.key = "owner",
+               .type = T::Text,
+               .help = "the row's owner; empty: client-N-<random>"},
+          },
+      .sessionless = true,  // DynamoDB: every call is a request of its own
+      .make = locks::make_lease_fenced,
+  });
+  return all;
+}
+#pragma GCC diagnostic pop
+
+std::string known_names() {
+  std::string out;
+  for (const auto& a : algorithms()) out += (out.empty() ? "" : ", ") + a.name;
+  return out;
+}
+
+}  // namespace
+
 const std::vector<AlgorithmInfo>& algorithms() {
-  static const std::vector<AlgorithmInfo> catalogue = [] {
-    std::vector<AlgorithmInfo> all;
-    all.push_back({"zk-slow",
-                   "seed 000 SlowDLock: one ephemeral node, every waiter watches it (herd "
-                   "effect); no token, no lost signal",
-                   {},
-                   1,
-                   false,
-                   locks::make_zk_slow});
-    all.push_back({"zk-fast",
-                   "seed 000 FastDLock as documented: ephemeral sequential nodes, watch "
-                   "request-(n-1) literally (a waiter can hang); no token, no lost signal",
-                   {},
-                   1,
-                   false,
-                   locks::make_zk_fast});
-    all.push_back({"zk-fast-pred",
-                   "zk-fast watching the true predecessor from the children list, listing "
-                   "again when it has gone; no token, no lost signal",
-                   {},
-                   1,
-                   false,
-                   locks::make_zk_fast_pred});
-    all.push_back({"recipe",
-                   "the ZooKeeper recipe done right (Curator InterProcessMutex): "
-                   "GUID-protected sequential node, predecessor watch, Suspended/Expired "
-                   "signalled as lost, czxid fencing token",
-                   {},
-                   1,
-                   true,
-                   locks::make_recipe});
-    all.push_back({"zk-ttl",
-                   "seed 001 kafka-kit: GUID-protected sequential nodes with a TTL deadline "
-                   "in the node, waiters purge expired holders by their own clock, owner "
-                   "key, 50 ms passes, a never-reset error counter; no token, no lost signal",
-                   {"ttl", "owner"},
-                   1,
-                   false,
-                   locks::make_zk_ttl});
-    all.push_back({"etcd-session",
-                   "seed 002 borges on the etcd v3.3.5 mutex: a key per session, lowest "
-                   "create-revision holds, wait for the key just before; lost = the "
-                   "session's end; no token (its session timeout should be the ttl)",
-                   {"ttl", "timeout"},
-                   1,
-                   false,
-                   locks::make_etcd_session});
-    all.push_back({"local",
-                   "seed 002 borges local: an in-process lock per id shared by the clients "
-                   "of one process (or simulated world), FIFO waiters, no store traffic",
-                   {"ttl", "timeout"},
-                   1,
-                   false,
-                   locks::make_local});
-    all.push_back({"redlock",
-                   "seed 003 dsync/go-redsync: SET NX PX on N independent stores, quorum, "
-                   "validity = expiry - elapsed - drift, tries with random delays; extend, "
-                   "valid; no token, no lost signal",
-                   {"expiry", "tries", "retry_delay_min", "retry_delay_max", "drift_factor",
-                    "timeout_factor", "value", "stores"},
-                   1,
-                   false,
-                   locks::make_redlock});
-    all.back().sessionless = true;  // Redis: a client reconnects and goes on
-    all.push_back(
-        {"lease-fenced",
-         "seed 004 scailio dlock: a lease row with an absolute expiry on the "
-         "client's clock, heartbeats, steal after max clock skew, warn signal, "
-         "lost at the local lease end; fencing token counter with fencing=true",
-         {"lease", "heartbeat", "warn_after", "max_clock_skew", "call_timeout", "fencing", "owner"},
-         1,
-         false,
-         locks::make_lease_fenced});
-    all.back().sessionless = true;  // DynamoDB: every call is a request of its own
-    return all;
-  }();
+  static const std::vector<AlgorithmInfo> catalogue = make_catalogue();
   return catalogue;
 }
 
-const AlgorithmInfo* find_algorithm(const std::string& name) {
+UnknownAlgorithm::UnknownAlgorithm(const std::string& name)
+    : std::invalid_argument("unknown algorithm \"" + name + "\" (known: " + known_names() + ")"),
+      name(name) {}
+
+const AlgorithmInfo& resolve_algorithm(const std::string& name) {
   for (const auto& a : algorithms())
-    if (a.name == name) return &a;
+    if (a.name == name) return a;
+  throw UnknownAlgorithm(name);
+}
+
+const OptionSpec* AlgorithmInfo::option(const std::string& key) const {
+  for (const auto& o : options)
+    if (o.key == key) return &o;
   return nullptr;
+}
+
+OptionValues AlgorithmInfo::validate(const Options& given) const {
+  OptionValues values = validate_options(options, given);
+  if (check_together) check_together(values);
+  return values;
+}
+
+int AlgorithmInfo::store_count(const OptionValues& values) const {
+  return option("stores") ? static_cast<int>(values.integer("stores")) : stores;
 }
 
 }  // namespace lockstep

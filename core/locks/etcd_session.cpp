@@ -57,8 +57,7 @@ class EtcdSessionLock final : public Lock {
  public:
   explicit EtcdSessionLock(LockContext ctx)
       : env_(*ctx.env), session_(ctx.sessions.at(0)), dir_(ctx.path) {
-    etcd_session_ttl(ctx.options);  // a malformed ttl is reported at construction
-    if (ctx.options.has("timeout")) timeout_option_ = ctx.options.duration("timeout", Duration(0));
+    if (ctx.options.has("timeout")) timeout_option_ = ctx.options.duration("timeout");
   }
 
   Task<AcquireResult> acquire(Time deadline) override {
@@ -286,8 +285,8 @@ class EtcdSessionLock final : public Lock {
 
 }  // namespace
 
-Duration etcd_session_ttl(const Options& options) {
-  Duration ttl = options.duration("ttl", Duration(0));
+Duration etcd_session_ttl(const OptionValues& options) {
+  Duration ttl = options.duration("ttl");
   // int(math.Ceil(cfg.TTL.Seconds())), and concurrency.WithTTL ignores a TTL <= 0.
   const int64_t ns_per_s = 1'000'000'000;
   int64_t secs = (ttl.count() + ns_per_s - 1) / ns_per_s;

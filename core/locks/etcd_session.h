@@ -40,7 +40,7 @@ namespace lockstep::locks {
 
 // The session TTL the options ask for, as the library hands it to etcd: whole seconds,
 // rounded up; 0 (absent) is etcd's default of 60 s.
-Duration etcd_session_ttl(const Options& options);
+Duration etcd_session_ttl(const OptionValues& options);
 
 // ErrCanceled wrapping the context's error: what Lock returns when its timeout fires.
 inline constexpr std::string_view kEtcdCanceled = "context canceled: context deadline exceeded";

@@ -342,30 +342,23 @@ Task<void> heartbeat_loop(std::shared_ptr<State> st) {
   }
 }
 
-LeaseFencedLock::Settings read_settings(const Options& o, Env& env) {
+LeaseFencedLock::Settings read_settings(const OptionValues& o, Env& env) {
+  // The factory replaces zero durations with its defaults.
+  auto duration = [&](const std::string& key) {
+    const Duration d = o.duration(key);
+    return d == Duration(0) ? o.default_duration(key) : d;
+  };
   LeaseFencedLock::Settings s;
-  s.lease = o.duration("lease", s.lease);
-  s.heartbeat = o.duration("heartbeat", s.heartbeat);
-  s.warn_after = o.duration("warn_after", s.warn_after);
-  s.max_clock_skew = o.duration("max_clock_skew", s.max_clock_skew);
-  s.call_timeout = o.duration("call_timeout", s.call_timeout);
+  s.lease = duration("lease");
+  s.heartbeat = duration("heartbeat");
+  s.warn_after = duration("warn_after");
+  s.max_clock_skew = duration("max_clock_skew");
+  s.call_timeout = duration("call_timeout");
   // "mixed": even-numbered clients lock with fencing and odd ones without, on one row, as
   // the library allows (its two modes share the table).
-  const std::string fencing = o.text("fencing", "false");
-  if (fencing == "mixed")
-    s.fencing = env.client_index() % 2 == 0;
-  else if (fencing == "true" || fencing == "false")
-    s.fencing = fencing == "true";
-  else
-    throw OptionError{"fencing", "is not true, false or mixed"};
-  // The factory replaces zero durations with its defaults.
-  const LeaseFencedLock::Settings defaults;
-  if (s.lease == Duration(0)) s.lease = defaults.lease;
-  if (s.heartbeat == Duration(0)) s.heartbeat = defaults.heartbeat;
-  if (s.warn_after == Duration(0)) s.warn_after = defaults.warn_after;
-  if (s.max_clock_skew == Duration(0)) s.max_clock_skew = defaults.max_clock_skew;
-  if (s.call_timeout == Duration(0)) s.call_timeout = defaults.call_timeout;
-  s.owner = o.text("owner", "");
+  const std::string& fencing = o.text("fencing");
+  s.fencing = fencing == "mixed" ? env.client_index() % 2 == 0 : fencing == "true";
+  s.owner = o.text("owner");
   if (s.owner.empty())
     s.owner =
         "client-" + std::to_string(env.client_index()) + "-" + env.random_hex_id().substr(0, 8);

@@ -60,12 +60,13 @@ inline constexpr std::string_view kLeaseSameLocker =
 
 class LeaseFencedLock final : public Lock {
  public:
+  // From the options; their defaults live in the catalogue entry.
   struct Settings {
-    Duration lease = std::chrono::minutes(1);
-    Duration heartbeat = std::chrono::seconds(15);
-    Duration warn_after = std::chrono::seconds(50);
-    Duration max_clock_skew = std::chrono::seconds(10);
-    Duration call_timeout = std::chrono::seconds(1);
+    Duration lease{};
+    Duration heartbeat{};
+    Duration warn_after{};
+    Duration max_clock_skew{};
+    Duration call_timeout{};
     bool fencing = false;
     std::string owner;
   };

@@ -46,9 +46,8 @@ class LocalLock final : public Lock {
       : env_(*ctx.env),
         service_(ctx.shared->get_or_create<LocalService>(kLocalServiceKey)),
         id_(ctx.path) {
-    // TTL is read only so a malformed value is reported; the service ignores it.
-    ctx.options.duration("ttl", Duration(0));
-    if (ctx.options.has("timeout")) timeout_option_ = ctx.options.duration("timeout", Duration(0));
+    // `ttl` is accepted (the catalogue checks it) and ignored, as the library ignores it.
+    if (ctx.options.has("timeout")) timeout_option_ = ctx.options.duration("timeout");
   }
 
   Task<AcquireResult> acquire(Time deadline) override {

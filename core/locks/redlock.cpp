@@ -16,26 +16,18 @@ Task<void> settle_into(Task<T> task, Promise<T> promise) {
   promise.set(co_await std::move(task));
 }
 
-RedlockLock::Settings read_settings(const Options& o) {
-  RedlockLock::Settings s;
-  s.expiry = o.duration("expiry", s.expiry);
-  if (s.expiry < std::chrono::milliseconds(1))
-    throw OptionError{"expiry", "must be at least 1ms (a key's expiry is whole milliseconds)"};
-  int64_t tries = o.integer("tries", s.tries);
-  if (tries < 1 || tries > 1'000'000) throw OptionError{"tries", "must be between 1 and 1000000"};
-  s.tries = static_cast<int>(tries);
-  s.retry_delay_min = o.duration("retry_delay_min", s.retry_delay_min);
-  s.retry_delay_max = o.duration("retry_delay_max", s.retry_delay_max);
-  if (s.retry_delay_max < s.retry_delay_min)
-    throw OptionError{"retry_delay_max", "must not be below retry_delay_min"};
-  s.drift_factor = o.number("drift_factor", s.drift_factor);
-  s.timeout_factor = o.number("timeout_factor", s.timeout_factor);
-  if (s.drift_factor < 0) throw OptionError{"drift_factor", "must not be negative"};
-  if (s.timeout_factor <= 0) throw OptionError{"timeout_factor", "must be positive"};
-  s.value = o.text("value", "");
-  // `stores` is read by whoever opens the sessions; here N is the sessions we get.
-  if (o.integer("stores", 1) < 1) throw OptionError{"stores", "must be at least 1"};
-  return s;
+// The options were validated against the catalogue entry (bounds included); `stores` is
+// read by whoever opens the sessions: here N is the sessions we get.
+RedlockLock::Settings read_settings(const OptionValues& o) {
+  return RedlockLock::Settings{
+      .expiry = o.duration("expiry"),
+      .tries = static_cast<int>(o.integer("tries")),
+      .retry_delay_min = o.duration("retry_delay_min"),
+      .retry_delay_max = o.duration("retry_delay_max"),
+      .drift_factor = o.number("drift_factor"),
+      .timeout_factor = o.number("timeout_factor"),
+      .value = o.text("value"),
+  };
 }
 
 // The key's current incarnation: the lowest of the sequence-named children, or none.

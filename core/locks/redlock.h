@@ -80,13 +80,14 @@ class RedlockLock final : public Lock {
   int quorum() const { return static_cast<int>(sessions_.size()) / 2 + 1; }
   size_t stores() const { return sessions_.size(); }
 
+  // From the options; their defaults live in the catalogue entry.
   struct Settings {
-    Duration expiry = std::chrono::seconds(3);
-    int tries = 15;
-    Duration retry_delay_min = std::chrono::milliseconds(10);
-    Duration retry_delay_max = std::chrono::milliseconds(150);
-    double drift_factor = 0.01;
-    double timeout_factor = 0.10;
+    Duration expiry{};
+    int tries = 0;
+    Duration retry_delay_min{};
+    Duration retry_delay_max{};
+    double drift_factor = 0;
+    double timeout_factor = 0;
     std::string value;  // empty: a random value per Lock
   };
   const Settings& settings() const { return settings_; }

@@ -58,19 +58,6 @@ std::string go_zk_error(Error e) {
   }
 }
 
-// The library's TTL is an int of milliseconds; a duration with a unit is taken too.
-Duration ttl_option(const Options& options) {
-  if (!options.has("ttl")) return Duration(0);
-  const std::string text = options.text("ttl", "");
-  int64_t ms = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
-  if (ec == std::errc() && end == text.data() + text.size()) {
-    if (ms < 0) throw OptionError{"ttl", "must not be negative"};
-    return std::chrono::milliseconds(ms);
-  }
-  return options.duration("ttl", Duration(0));
-}
-
 std::string json_string(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
@@ -159,8 +146,11 @@ struct ZkTtlLock::Entries {
 };
 
 ZkTtlLock::ZkTtlLock(LockContext ctx)
-    : env_(*ctx.env), session_(ctx.sessions.at(0)), path_(ctx.path), ttl_(ttl_option(ctx.options)) {
-  std::string owner = ctx.options.text("owner", "");
+    : env_(*ctx.env),
+      session_(ctx.sessions.at(0)),
+      path_(ctx.path),
+      ttl_(ctx.options.duration("ttl")) {
+  const std::string& owner = ctx.options.text("owner");
   if (!owner.empty()) default_owner_ = owner;
 }
 

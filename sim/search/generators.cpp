@@ -247,8 +247,7 @@ Scenario to_scenario(const SearchSpace& space, int stores, const Draft& d) {
 }  // namespace
 
 std::vector<std::string> supported_fault_kinds(const std::string& algorithm, int stores) {
-  const AlgorithmInfo* info = find_algorithm(algorithm);
-  if (stores <= 0) stores = info ? info->stores : 1;
+  if (stores <= 0) stores = resolve_algorithm(algorithm).stores;
   std::vector<std::string> out;
   for (const auto& k : fault_kinds())
     if (k != "store_crash" || stores > 1) out.push_back(k);
@@ -256,9 +255,8 @@ std::vector<std::string> supported_fault_kinds(const std::string& algorithm, int
 }
 
 rc::Gen<Scenario> gen_scenario(const SearchSpace& space) {
-  const AlgorithmInfo* info = find_algorithm(space.algorithm);
-  if (!info) throw std::invalid_argument("unknown algorithm \"" + space.algorithm + "\"");
-  const int stores = static_cast<int>(space.options.integer("stores", info->stores));
+  const AlgorithmInfo& info = resolve_algorithm(space.algorithm);  // or UnknownAlgorithm
+  const int stores = info.store_count(info.validate(space.options));
   for (const auto& k : space.fault_kinds) {
     const auto& known = fault_kinds();
     if (std::find(known.begin(), known.end(), k) == known.end())

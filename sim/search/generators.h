@@ -53,7 +53,8 @@ std::vector<std::string> supported_fault_kinds(const std::string& algorithm, int
 // of half the duration, session timeout 1s, 2s or 4s, network latency from
 // sub-millisecond to ~200ms, and min_faults .. max_faults faults of the enabled kinds
 // whose sizes straddle the session timeout.
-// Throws std::invalid_argument for an unknown algorithm or fault kind.
+// Throws std::invalid_argument for an unknown algorithm or fault kind, OptionError for an
+// option the algorithm refuses.
 rc::Gen<Scenario> gen_scenario(const SearchSpace& space);
 
 }  // namespace lockstep::sim::search

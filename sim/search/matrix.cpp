@@ -58,9 +58,8 @@ SearchSpace matrix_space(const std::string& algorithm, const std::string& fault_
   // A fault class's column is about that fault: a scenario without one would only repeat
   // the "none" column.
   s.min_faults = s.fault_kinds.empty() ? 0 : 1;
-  const AlgorithmInfo* info = find_algorithm(algorithm);
   s.resource = true;
-  s.fenced = info && info->has_fencing_token;
+  s.fenced = resolve_algorithm(algorithm).has_fencing_token;
   return s;
 }
 
