@@ -90,8 +90,14 @@ struct AlgorithmInfo {
   int store_count(const OptionValues& options) const;
 };
 
-// The catalogue, in a fixed order.
+// The catalogue, in a fixed order: the built-in algorithms, then those registered.
 const std::vector<AlgorithmInfo>& algorithms();
+
+// Adds an algorithm of the user's (or a test's) to the catalogue, after the built-in
+// ones: run, check and live then know it by its name. Call it before anything resolves
+// a name (at the start of main): entries already handed out may move. Throws
+// std::invalid_argument for an empty or taken name or a missing `make`.
+void register_algorithm(AlgorithmInfo algorithm);
 
 // A name that is not in the catalogue.
 struct UnknownAlgorithm : std::invalid_argument {

@@ -208,9 +208,22 @@ std::string known_names() {
 
 }  // namespace
 
-const std::vector<AlgorithmInfo>& algorithms() {
-  static const std::vector<AlgorithmInfo> catalogue = make_catalogue();
-  return catalogue;
+// Mutable only through register_algorithm().
+static std::vector<AlgorithmInfo>& catalogue() {
+  static std::vector<AlgorithmInfo> all = make_catalogue();
+  return all;
+}
+
+const std::vector<AlgorithmInfo>& algorithms() { return catalogue(); }
+
+void register_algorithm(AlgorithmInfo algorithm) {
+  if (algorithm.name.empty()) throw std::invalid_argument("register_algorithm: empty name");
+  if (!algorithm.make)
+    throw std::invalid_argument("register_algorithm: " + algorithm.name + " has no make");
+  for (const auto& a : catalogue())
+    if (a.name == algorithm.name)
+      throw std::invalid_argument("register_algorithm: " + algorithm.name + " is taken");
+  catalogue().push_back(std::move(algorithm));
 }
 
 UnknownAlgorithm::UnknownAlgorithm(const std::string& name)
