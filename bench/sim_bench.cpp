@@ -25,10 +25,10 @@ void BM_RecipeRun(benchmark::State& state) {
     sc.seed++;
     auto r = lockstep::sim::run_scenario(sc, opt);
     events += r.stats.events;
-    benchmark::DoNotOptimize(r.stats.acquisitions);
+    benchmark::DoNotOptimize(r.acquisitions);
   }
-  state.counters["runs/s"] = benchmark::Counter(static_cast<double>(state.iterations()),
-                                                benchmark::Counter::kIsRate);
+  state.counters["runs/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["events/s"] =
       benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
   state.counters["events/run"] =

@@ -9,6 +9,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/report.h"
 #include "core/lock.h"
 #include "real/live_client.h"
 #include "real/live_runner.h"
@@ -173,37 +174,6 @@ std::optional<real::LiveFault> live_form(const sim::Fault& sf) {
   f.length = sf.length.value_or(Duration(0));
   f.restart_after = sf.restart_after;
   return f;
-}
-
-std::string padded(const std::string& s, size_t width) {
-  return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
-}
-
-void print_report(std::ostream& out, const real::LiveRunSpec& spec, const std::string& store,
-                  const real::LiveRunResult& r) {
-  out << "live: " << spec.client.algorithm << ", " << spec.clients << " clients x "
-      << spec.client.cycles << " cycles on " << store << ", " << spec.faults.size() << " fault"
-      << (spec.faults.size() == 1 ? "" : "s") << "\n";
-  out << "lock: " << r.lock_path << "\n\n";
-  for (const auto& v : r.verdicts) {
-    out << padded(v.checker, 19) << (v.ok ? "PASS  " : "FAIL  ") << v.summary << "\n";
-    for (const auto& d : v.details) out << "    " << d << "\n";
-  }
-  out << "\n";
-  out << padded("acquisitions", 21) << r.acquisitions << "\n";
-  out << padded("releases", 21) << r.releases << "\n";
-  out << padded("store requests", 21) << r.store_requests << "\n";
-  if (r.resource_value) out << padded("resource value", 21) << *r.resource_value << "\n";
-  out << padded("faults applied", 21) << r.faults_applied << "\n";
-  out << padded("wall time", 21) << format_seconds(r.elapsed)
-      << (r.cut_off            ? "  (cut off: the duration ran out, the clients still running "
-                                 "were killed then and believe nothing after)"
-          : r.all_clients_done ? ""
-                               : "  (not every client finished)")
-      << "\n";
-  out << padded("cleanup", 21) << r.root << (r.cleaned ? " removed" : " NOT removed") << "\n";
-  for (const auto& p : r.problems) out << "problem: " << p << "\n";
-  out << "verdict: " << (r.ok() ? "PASS" : "FAIL (a checker found a violation)") << "\n";
 }
 
 }  // namespace
@@ -391,7 +361,7 @@ int live_command(const std::vector<std::string>& argv) {
   }
   backend.reset();
 
-  print_report(std::cout, spec, store_text, result);
+  print_live_report(std::cout, spec, store_text, result);
   if (auto path = args.value("--trace")) {
     std::ofstream out(*path);
     if (!out) throw UsageError{"--trace: cannot write \"" + *path + "\""};

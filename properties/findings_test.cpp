@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/check/judge.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
 
@@ -31,9 +32,12 @@ std::vector<std::filesystem::path> scenarios_in(const std::filesystem::path& dir
 // The checker a counterexample's file name carries (<algorithm>-<checker>-<class>.json).
 std::string checker_named_in(const std::string& file) {
   // Longest first: "liveness" is a prefix of "liveness-after-quiet".
-  for (const char* c : {"liveness-after-quiet", "mutual-exclusion", "lost-update", "token-sanity",
-                        "fencing", "liveness"})
-    if (file.find(std::string("-") + c + "-") != std::string::npos) return c;
+  std::vector<std::string> names;
+  for (const CheckerRow& row : checker_table()) names.emplace_back(row.name);
+  std::stable_sort(names.begin(), names.end(),
+                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  for (const std::string& c : names)
+    if (file.find("-" + c + "-") != std::string::npos) return c;
   return "";
 }
 

@@ -45,11 +45,11 @@ sim::Scenario herd_scenario(const std::string& algorithm, int n) {
   return s;
 }
 
-sim::RunStats run_until(sim::Scenario s, Duration end) {
+sim::RunResult run_until(sim::Scenario s, Duration end) {
   s.duration = end;
   sim::RunOptions opt;
   opt.keep_trace = false;
-  return sim::run_scenario(s, opt).stats;
+  return sim::run_scenario(s, opt);
 }
 
 bool herd(const std::string& algorithm) { return algorithm == "zk-slow"; }
@@ -68,7 +68,7 @@ TEST_P(Herd, WholeRunTotals) {
     sim::Scenario s = herd_scenario(algorithm, n);
     sim::RunResult r = sim::run_scenario(s, {false});
     ASSERT_TRUE(r.all_clients_done) << algorithm << " N=" << n;
-    ASSERT_EQ(r.stats.releases, n) << algorithm << " N=" << n;
+    ASSERT_EQ(r.releases, n) << algorithm << " N=" << n;
     const int64_t expected = herd(algorithm) ? int64_t{n} * (n - 1) / 2 : int64_t{n} - 1;
     EXPECT_EQ(r.stats.watch_notifications, expected) << algorithm << " N=" << n;
   }
@@ -80,8 +80,9 @@ TEST_P(Herd, EveryReleaseWakesWhatTheSemanticsSay) {
     const sim::Scenario s = herd_scenario(algorithm, n);
     int64_t before = 0;
     for (int k = 1; k <= n; ++k) {
-      sim::RunStats st = run_until(s, k * 1s + 500ms);
-      ASSERT_EQ(st.releases, k) << algorithm << " N=" << n << ": cut at release " << k;
+      const sim::RunResult r = run_until(s, k * 1s + 500ms);
+      const sim::RunStats& st = r.stats;
+      ASSERT_EQ(r.releases, k) << algorithm << " N=" << n << ": cut at release " << k;
       const int64_t delivered = st.watch_notifications - before;
       EXPECT_EQ(delivered, expected_for_release(algorithm, n, k))
           << algorithm << " N=" << n << " release " << k;
@@ -95,8 +96,9 @@ TEST_P(Herd, EveryReleaseWakesWhatTheSemanticsSay) {
 TEST_P(Herd, FirstReleaseWithNMinusOneQueued) {
   const std::string algorithm = GetParam();
   for (int n : kContenders) {
-    sim::RunStats st = run_until(herd_scenario(algorithm, n), 1500ms);
-    ASSERT_EQ(st.releases, 1) << algorithm << " N=" << n;
+    const sim::RunResult r = run_until(herd_scenario(algorithm, n), 1500ms);
+    const sim::RunStats& st = r.stats;
+    ASSERT_EQ(r.releases, 1) << algorithm << " N=" << n;
     EXPECT_EQ(st.watch_notifications, herd(algorithm) ? n - 1 : 1) << algorithm << " N=" << n;
   }
 }

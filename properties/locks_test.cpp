@@ -89,7 +89,7 @@ TEST_P(LocksNoFaults, MutualExclusionAndLivenessHold) {
       Verdict live = check_liveness(r.history, liveness_input(s, r));
       EXPECT_TRUE(live.ok) << describe(live);
       EXPECT_TRUE(r.all_clients_done);
-      EXPECT_EQ(r.stats.acquisitions, int64_t{clients} * s.workload.cycles);
+      EXPECT_EQ(r.acquisitions, int64_t{clients} * s.workload.cycles);
       // The run's own verdicts are these checkers' too.
       EXPECT_TRUE(r.ok());
     }
@@ -197,9 +197,9 @@ double notifications_per_release(const std::string& algorithm, int clients) {
   s.workload.think = milliseconds(0);
   sim::RunResult r = sim::run_scenario(s, {.keep_trace = false});
   EXPECT_TRUE(r.ok()) << algorithm;
-  EXPECT_GT(r.stats.releases, 0);
+  EXPECT_GT(r.releases, 0);
   return static_cast<double>(r.stats.watch_notifications) /
-         static_cast<double>(std::max<int64_t>(1, r.stats.releases));
+         static_cast<double>(std::max<int64_t>(1, r.releases));
 }
 
 TEST(LocksHerd, SlowWakesEveryWaiterFastWakesOne) {

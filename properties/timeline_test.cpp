@@ -219,7 +219,7 @@ TEST(PerfettoJson, NoViolationSliceWhenExclusionHolds) {
   const int violations = p.tid_of("violations");
   ASSERT_GE(violations, 0);
   for (const auto& s : p.slices) EXPECT_NE(s["tid"], violations) << s.dump();
-  EXPECT_EQ(static_cast<int64_t>(p.slices_named("holding lock").size()), r.stats.acquisitions);
+  EXPECT_EQ(static_cast<int64_t>(p.slices_named("holding lock").size()), r.acquisitions);
   EXPECT_EQ(static_cast<int64_t>(p.slices_named("holding lock").size()), 15);
   expect_properly_nested(p);
 }
@@ -231,7 +231,7 @@ TEST(PerfettoJson, WorksWithoutTheTrace) {
   RunResult r = run_scenario(sc, quiet);
   Parsed p = parse(perfetto_json(sc, r));
   EXPECT_FALSE(p.slices_named("mutual exclusion violated").empty());
-  EXPECT_EQ(static_cast<int64_t>(p.slices_named("holding lock").size()), r.stats.acquisitions);
+  EXPECT_EQ(static_cast<int64_t>(p.slices_named("holding lock").size()), r.acquisitions);
 }
 
 }  // namespace

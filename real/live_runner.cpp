@@ -55,12 +55,6 @@ std::string describe_fault(const LiveFault& f) {
   return "?";
 }
 
-bool LiveRunResult::ok() const {
-  for (const auto& v : verdicts)
-    if (!v.ok) return false;
-  return true;
-}
-
 Task<Error> LiveBackend::prepare(Env&, Duration) { co_return Error::Ok; }
 
 ZkNodeOutcome LiveBackend::kill_leader() {
@@ -802,56 +796,32 @@ LiveRunResult run_live(const LiveRunSpec& spec, LiveBackend& backend) {
     f.problem = "the cleanup did not finish in time";
   }
   if (!f.problem.empty()) result.problems.push_back(f.problem);
-  result.leftover = f.leftover;
-  result.resource_value = f.resource.final_value;
   result.cleaned = f.cleaned;
   if (!f.cleaned) result.problems.push_back(result.root + " is still in the store");
-
-  result.all_clients_done = true;
-  for (const auto& c : clients) {
-    result.all_clients_done &= c.finished;
-    result.store_requests += c.requests;
-  }
   result.elapsed = coordinator.end();
-  for (const auto& ev : result.history.events()) {
-    if (ev.kind == EventKind::Acquired) ++result.acquisitions;
-    if (ev.kind == EventKind::Released) ++result.releases;
-  }
 
-  // Every checker that applies, in sim/run.cpp's order.
-  const History& h = result.history;
-  result.verdicts.push_back(check_mutual_exclusion(h));
-  if (spec.client.resource) {
-    result.verdicts.push_back(check_fencing(h));
-    result.verdicts.push_back(check_lost_update(h, f.resource));
+  RunFacts facts{.clients = spec.clients,
+                 .cycles = spec.client.cycles,
+                 .resource = spec.client.resource,
+                 .final_resource = f.resource,
+                 .faults = !spec.faults.empty(),
+                 .quiet_from = Time(0),
+                 .session_timeout = spec.client.session_timeout,
+                 .hold = spec.client.hold,
+                 .max_latency = spec.latency_bound,
+                 .leftover_nodes = f.leftover,
+                 .end = coordinator.end(),
+                 .all_clients_done = true,
+                 .store_requests = 0};
+  for (const auto& c : clients) {
+    facts.all_clients_done &= c.finished;
+    facts.store_requests += c.requests;
   }
-  const bool any_token =
-      std::any_of(h.events().begin(), h.events().end(), [](const HistoryEvent& ev) {
-        return ev.kind == EventKind::Acquired && ev.token.has_value();
-      });
-  if (any_token) result.verdicts.push_back(check_token_sanity(h));
-  if (spec.faults.empty()) {
-    LivenessInput in;
-    in.clients = spec.clients;
-    in.cycles = spec.client.cycles;
-    in.faults = false;
-    in.leftover_nodes = result.leftover;
-    in.end = coordinator.end();
-    result.verdicts.push_back(check_liveness(h, in));
-  } else {
-    // Quiet from the last fault's last act (a resume, a node serving again), as measured.
-    QuietLivenessInput in;
-    in.clients = spec.clients;
-    for (const auto& ev : h.events())
-      if (ev.kind == EventKind::Fault && ev.detail.rfind("duration ", 0) != 0)
-        in.quiet_from = std::max(in.quiet_from, ev.hi);
-    in.settle = 2 * spec.client.session_timeout;
-    in.wait_bound = 2 * spec.client.session_timeout +
-                    spec.clients * (2 * spec.client.hold + 10 * spec.latency_bound);
-    in.leftover_nodes = result.leftover;
-    in.end = coordinator.end();
-    result.verdicts.push_back(check_liveness_after_quiet(h, in));
-  }
+  // Quiet from the last fault's last act (a resume, a node serving again), as measured.
+  for (const auto& ev : result.history.events())
+    if (ev.kind == EventKind::Fault && ev.detail.rfind("duration ", 0) != 0)
+      facts.quiet_from = std::max(facts.quiet_from, ev.hi);
+  static_cast<RunOutcome&>(result) = judge(std::move(result.history), facts);
   return result;
 }
 

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "core/check/checker.h"
+#include "core/check/judge.h"
 #include "core/history.h"
 #include "core/store.h"
 #include "core/task.h"
@@ -65,15 +65,10 @@ struct LiveRunSpec {
   std::vector<std::string> notes;
 };
 
-struct LiveRunResult {
-  History history;  // merged, in order of lo; times since the run's start
+// The judged outcome (its history merged, in order of lo, with times since the run's
+// start; store_requests are the requests the clients issued), and what only a live run has.
+struct LiveRunResult : RunOutcome {
   std::string root, lock_path;
-  bool all_clients_done = false;
-  std::vector<std::string> leftover;  // lock nodes left once every client had finished
-  std::optional<int64_t> resource_value;
-  int64_t acquisitions = 0;
-  int64_t releases = 0;
-  int64_t store_requests = 0;  // requests the clients issued
   int faults_applied = 0;
   Duration elapsed{0};
   // The run was cut off by its duration: the clients still running were killed then, and
@@ -81,8 +76,6 @@ struct LiveRunResult {
   bool cut_off = false;
   std::vector<std::string> problems;  // client errors, cleanup failures: one line each
   bool cleaned = false;               // the run's root is gone from the store
-  std::vector<Verdict> verdicts;
-  bool ok() const;
 };
 
 // A reference to one session a client reported.

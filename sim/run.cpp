@@ -109,25 +109,6 @@ Time faults_over(const Scenario& sc) {
   return end;
 }
 
-// The bounds of "liveness-after-quiet" (see check_liveness_after_quiet):
-//   settle = 2 x session timeout: a session a fault cut off has by then expired on the
-//     server (its ephemerals gone, even with the server's clock set back a little) or
-//     reconnected, and its client has heard which;
-//   wait_bound = 2 x session timeout + clients x (2 x hold + 10 x max latency): in the
-//     worst case every other client holds once ahead of a waiter; 2 x hold leaves room
-//     for clocks the faults left drifting (the nemesis draws at most 5%), 10 one-way
-//     latencies cover a hand-over (delete, notification, listing, read), and the session
-//     timeouts cover a session that expires while queued and must be opened again.
-QuietLivenessInput quiet_liveness_input(const Scenario& sc) {
-  QuietLivenessInput in;
-  in.clients = sc.clients;
-  in.quiet_from = faults_over(sc);
-  in.settle = 2 * sc.session_timeout;
-  in.wait_bound =
-      2 * sc.session_timeout + sc.clients * (2 * sc.workload.hold + 10 * sc.network.latency.max);
-  return in;
-}
-
 // The counter the resource holds at the end, read straight from the server's tree.
 LostUpdateInput final_resource(DataTree& tree, const std::string& lock_path) {
   LostUpdateInput in;
@@ -147,12 +128,6 @@ LostUpdateInput final_resource(DataTree& tree, const std::string& lock_path) {
 }
 
 }  // namespace
-
-bool RunResult::ok() const {
-  for (const auto& v : verdicts)
-    if (!v.ok) return false;
-  return true;
-}
 
 RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   RunResult result;
@@ -292,51 +267,38 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
         no_ttl_nodes);
   }
 
-  result.all_clients_done = true;
-  for (int i = 0; i < sc.clients; ++i) result.all_clients_done &= recorder.finished(i);
+  RunFacts facts{.clients = sc.clients,
+                 .cycles = sc.workload.cycles,
+                 .resource = sc.resource.enabled,
+                 .final_resource = {},
+                 .faults = has_faults(sc),
+                 .quiet_from = faults_over(sc),
+                 .session_timeout = sc.session_timeout,
+                 .hold = sc.workload.hold,
+                 .max_latency = sc.network.latency.max,
+                 .leftover_nodes = {},
+                 .end = clients_settled,
+                 .all_clients_done = true,
+                 .store_requests = 0};
+  // A lost reply is an outage from the moment it strikes, which may be long after it
+  // was armed: the quiet starts no earlier than the last one.
+  if (auto struck = faults.last_reply_lost())
+    facts.quiet_from = std::max(facts.quiet_from, *struck);
+  if (sc.resource.enabled)
+    facts.final_resource =
+        final_resource(resource_server ? resource_server->tree() : server.tree(), sc.lock_path);
+  for (int i = 0; i < sc.clients; ++i) facts.all_clients_done &= recorder.finished(i);
   for (size_t k = 0; k < servers.size(); ++k)
     for (auto& p : leftover_nodes(servers[k]->tree(), sc.lock_path))
-      result.leftover.push_back(servers.size() == 1 ? p : "store " + std::to_string(k) + ":" + p);
-  for (auto& sv : servers) result.stats.store_requests += sv->stats().requests;
-  if (resource_server) result.stats.store_requests += resource_server->stats().requests;
+      facts.leftover_nodes.push_back(servers.size() == 1 ? p
+                                                         : "store " + std::to_string(k) + ":" + p);
+  for (auto& sv : servers) facts.store_requests += sv->stats().requests;
+  if (resource_server) facts.store_requests += resource_server->stats().requests;
   result.stats.watch_notifications = client_stats.notifications;
   result.stats.events = static_cast<int64_t>(world.events_run());
   result.stats.virtual_time = clients_settled;
-  for (const auto& e : result.history.events()) {
-    if (e.kind == EventKind::Acquired) ++result.stats.acquisitions;
-    if (e.kind == EventKind::Released) ++result.stats.releases;
-  }
+  static_cast<RunOutcome&>(result) = judge(std::move(result.history), facts);
 
-  // Every checker that applies, in a fixed order.
-  result.verdicts.push_back(check_mutual_exclusion(result.history));
-  if (sc.resource.enabled) {
-    LostUpdateInput final_value =
-        final_resource(resource_server ? resource_server->tree() : server.tree(), sc.lock_path);
-    result.resource_value = final_value.final_value;
-    result.verdicts.push_back(check_fencing(result.history));
-    result.verdicts.push_back(check_lost_update(result.history, final_value));
-  }
-  const bool any_token = std::any_of(
-      result.history.events().begin(), result.history.events().end(),
-      [](const HistoryEvent& e) { return e.kind == EventKind::Acquired && e.token.has_value(); });
-  if (any_token) result.verdicts.push_back(check_token_sanity(result.history));
-  if (!has_faults(sc)) {
-    LivenessInput in;
-    in.clients = sc.clients;
-    in.cycles = sc.workload.cycles;
-    in.faults = false;
-    in.leftover_nodes = result.leftover;
-    in.end = clients_settled;
-    result.verdicts.push_back(check_liveness(result.history, in));
-  } else {
-    QuietLivenessInput in = quiet_liveness_input(sc);
-    // A lost reply is an outage from the moment it strikes, which may be long after it
-    // was armed: the quiet starts no earlier than the last one.
-    if (auto struck = faults.last_reply_lost()) in.quiet_from = std::max(in.quiet_from, *struck);
-    in.leftover_nodes = result.leftover;
-    in.end = clients_settled;
-    result.verdicts.push_back(check_liveness_after_quiet(result.history, in));
-  }
   if (world.tracing()) {
     for (const auto& v : result.verdicts)
       world.trace("\"src\":\"world\",\"ev\":\"verdict\",\"checker\":" + json_quote(v.checker) +

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/check/judge.h"
 #include "core/lock.h"
 
 namespace lockstep::sim::search {
@@ -64,12 +65,12 @@ SearchSpace matrix_space(const std::string& algorithm, const std::string& fault_
 }
 
 std::vector<std::string> order_checkers(std::vector<std::string> names) {
-  static const std::vector<std::string> kOrder = {"mutual-exclusion", "fencing",
-                                                  "lost-update",      "token-sanity",
-                                                  "liveness",         "liveness-after-quiet"};
+  // The checker table's order; names it does not hold go last, alphabetically.
   auto rank = [](const std::string& n) {
-    auto it = std::find(kOrder.begin(), kOrder.end(), n);
-    return it - kOrder.begin();
+    const auto& table = checker_table();
+    auto it = std::find_if(table.begin(), table.end(),
+                           [&n](const CheckerRow& row) { return row.name == n; });
+    return it - table.begin();
   };
   std::sort(names.begin(), names.end(), [&](const std::string& a, const std::string& b) {
     return rank(a) != rank(b) ? rank(a) < rank(b) : a < b;
