@@ -24,6 +24,7 @@
 #include "cli/commands.h"
 #include "cli/parallel.h"
 #include "core/lock.h"
+#include "sim/faults/table.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
 #include "sim/search/counterexample_writer.h"
@@ -55,9 +56,8 @@ cycles, shorter times) that still fails the same checker, written to DIR as a sc
 file with its trace, replayed from the file to confirm the verdict, and explained.
 
   --algo A            the algorithm (lockstep algorithms lists them)
-  --faults LIST       fault kinds to draw from, comma-separated: pause, crash, clock,
-                      partition, drop_reply (or lost-reply), latency, loss, duplicate,
-                      server_stall, expire_session, store_crash; "all" (default) or "none"
+  --faults LIST       fault kinds (listed below) or fault classes (see --all) to draw
+                      from, comma-separated; "all" (default) or "none"
   --runs N            scenarios to generate (default 1000; --all: 2000 per algorithm and
                       fault class)
   --seed S            base seed (default 1): case i is generated from splitmix64(S + i)
@@ -85,6 +85,27 @@ file with its trace, replayed from the file to confirm the verdict, and explaine
 A search that runs longer than 2 s shows a progress line on stderr. Exit status: 0 every
 run held, 1 a checker was violated (the counterexample is in DIR), 2 bad input.
 )";
+
+// The fault kinds of the table, for --help, wrapped as the text above.
+std::string fault_kinds_help() {
+  std::string out = "\nfault kinds (docs/scenario.md):";
+  size_t column = out.size() - 1;
+  const auto& table = sim::fault_table();
+  for (size_t i = 0; i < table.size(); ++i) {
+    const sim::FaultDescriptor& d = *table[i];
+    std::string word(d.name);
+    for (std::string_view alias : d.aliases) word += " (or " + std::string(alias) + ")";
+    if (d.min_stores > 1) word += " (on " + std::to_string(d.min_stores) + "+ stores)";
+    word += i + 1 < table.size() ? "," : "\n";
+    if (column + 1 + word.size() > 90) {
+      out += "\n ";
+      column = 1;
+    }
+    out += " " + word;
+    column += 1 + word.size();
+  }
+  return out;
+}
 
 constexpr uint64_t kDefaultRuns = 1000;
 // The matrix's default budget. Measured (docs/check.md): about 0.6 ms of CPU per run on
@@ -131,23 +152,24 @@ search::Shard parse_shard(const std::string& text) {
 }
 
 // The fault kinds of --faults for an algorithm, each checked.
-std::vector<std::string> parse_faults(const std::string& text, const std::string& algorithm,
-                                      int stores) {
+std::vector<FaultKind> parse_faults(const std::string& text, const std::string& algorithm,
+                                    int stores) {
   if (text == "none") return {};
-  std::vector<std::string> out;
+  std::vector<FaultKind> out;
   for (const auto& name : split_list(text)) {
-    std::vector<std::string> kinds;
+    std::vector<FaultKind> kinds;
     try {
       kinds = search::fault_class_kinds(name, algorithm, stores);
     } catch (const std::invalid_argument& e) {
       throw UsageError{std::string("--faults: ") + e.what()};
     }
-    if (name == "store_crash" && kinds.size() == 1) {
-      const auto supported = search::supported_fault_kinds(algorithm, stores);
-      if (std::find(supported.begin(), supported.end(), "store_crash") == supported.end())
-        throw UsageError{"--faults: store_crash needs an algorithm on several stores (" +
-                         algorithm + " uses one)"};
-    }
+    const auto supported = search::supported_fault_kinds(algorithm, stores);
+    for (FaultKind k : kinds)
+      if (std::find(supported.begin(), supported.end(), k) == supported.end())
+        throw UsageError{"--faults: " + std::string(sim::fault_name(k)) +
+                         " needs an algorithm on " +
+                         std::to_string(sim::fault_descriptor(k).min_stores) + " stores or more (" +
+                         algorithm + " uses " + std::to_string(stores > 0 ? stores : 1) + ")"};
     for (auto& k : kinds)
       if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
   }
@@ -240,64 +262,15 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-std::string target_text(const std::optional<sim::Target>& t) {
-  if (!t) return "every client";
-  switch (t->kind) {
-    case sim::Target::Kind::Holder:
-      return "the holder";
-    case sim::Target::Kind::Waiter:
-      return "a waiter";
-    case sim::Target::Kind::Server:
-      return "the server";
-    case sim::Target::Kind::Index:
-      break;
-  }
-  return "client " + std::to_string(t->index);
-}
-
-std::string signed_duration(Duration d) {
-  return d.count() < 0 ? "-" + format_duration(-d) : "+" + format_duration(d);
+std::vector<std::string> fault_names(const std::vector<FaultKind>& kinds) {
+  std::vector<std::string> out;
+  for (FaultKind k : kinds) out.emplace_back(sim::fault_name(k));
+  return out;
 }
 
 // One line per scheduled fault, in words.
 std::string describe_fault(const sim::Fault& f) {
-  const std::string who = target_text(f.target);
-  const std::string len = f.length ? format_duration(*f.length) : "0s";
-  if (f.kind == "pause") return "pause " + who + " for " + len;
-  if (f.kind == "crash")
-    return "crash " + who +
-           (f.restart_after ? ", restart after " + format_duration(*f.restart_after) : "");
-  if (f.kind == "clock") {
-    char buf[64];
-    if (f.clock.drift_ppm) {
-      std::snprintf(buf, sizeof buf, "%+.0fppm", *f.clock.drift_ppm);
-      return "clock of " + who + ": drift " + buf;
-    }
-    if (f.clock.jump) return "clock of " + who + ": jump " + signed_duration(*f.clock.jump);
-    if (f.clock.strobe)
-      return "clock of " + who + ": strobe swing " + format_duration(f.clock.strobe->swing) +
-             " every " + format_duration(f.clock.strobe->period) + " for " +
-             format_duration(f.clock.strobe->length);
-    return "clock of " + who;
-  }
-  if (f.kind == "partition") return "partition " + who + " (" + f.direction + ") for " + len;
-  if (f.kind == "drop_reply")
-    return "lose the reply to " + who + "'s next " + (f.op.empty() ? "request" : f.op);
-  if (f.kind == "latency")
-    return "latency " + format_duration(f.latency.min) + ".." + format_duration(f.latency.max) +
-           " on " + who + " for " + len;
-  if (f.kind == "loss" || f.kind == "duplicate") {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f%%", f.probability * 100);
-    return f.kind + " " + buf + " on " + who + " for " + len;
-  }
-  if (f.kind == "server_stall") return "server stall for " + len;
-  if (f.kind == "expire_session") return "expire the session of " + who;
-  if (f.kind == "store_crash")
-    return "crash store " + std::to_string(f.store) + ", restart after " +
-           format_duration(f.restart_after.value_or(Duration(0))) +
-           (f.persist ? "" : ", data lost");
-  return f.kind;
+  return sim::fault_descriptor(f.kind).describe(f);
 }
 
 std::string describe_scenario(const sim::Scenario& s) {
@@ -478,7 +451,8 @@ int check_one(const Args& args, const CommonFlags& common) {
 
   const std::string space =
       "faults: " +
-      (cfg.space.fault_kinds.empty() ? std::string("none") : join(cfg.space.fault_kinds)) +
+      (cfg.space.fault_kinds.empty() ? std::string("none")
+                                     : join(fault_names(cfg.space.fault_kinds))) +
       "; resource: " + resource + (cfg.space.separate_resource ? " (separate)" : "") +
       (cfg.space.fencing.empty() ? "" : "; fencing: " + cfg.space.fencing);
   const std::string shard = cfg.shard.count > 1 ? " (shard " + std::to_string(cfg.shard.index) +
@@ -590,7 +564,7 @@ int check_command(const std::vector<std::string>& argv) {
              "--resource-store", "--fencing", "--option", "--checkers", "--max-shrink"},
             {"--all", "--help"});
   if (args.has("--help")) {
-    std::cout << kCheckHelp;
+    std::cout << kCheckHelp << fault_kinds_help();
     return 0;
   }
   if (!args.positional().empty())

@@ -16,6 +16,8 @@
 #include "real/local_store.h"
 #include "real/zk_ensemble.h"
 #include "real/zk_store.h"
+#include "sim/faults/live_form.h"
+#include "sim/faults/table.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
 
@@ -35,8 +37,8 @@ stamped with CLOCK_MONOTONIC, the clients' histories are merged, and the checker
 path, /lockstep/live-<pid>-<ns>, and removes it at the end.
 
 With SCENARIO.json, its workload is run (algorithm, options, clients, timeouts, resource,
-fencing, duration) with the faults that have a live form: pause, crash and
-expire_session; the others are listed as skipped. Flags given as well override it.
+fencing, duration) with the faults that have a live form (those below; store_crash of
+store 0 with its data); the others are listed as skipped. Flags given as well override it.
 
   --store STORE           zk:HOST:PORT[,HOST:PORT...][/chroot]: a ZooKeeper ensemble;
                           local: an in-process store (ZooKeeper's data tree, real time,
@@ -56,13 +58,8 @@ expire_session; the others are listed as skipped. Flags given as well override i
   --resource-store S      same | separate: the resource on the lock's session, or on a
                           session of its own asking for 40s (default same)
   --fencing F             own | czxid | sequence | none: the token resource writes carry
-  --fault F               (repeatable) pause:CLIENT:AT:FOR   SIGSTOP, SIGCONT after FOR
-                                       expire:CLIENT:AT      expire its sessions from
-                                                             outside (a second handle)
-                                       crash:CLIENT:AT[:RESTART_AFTER]   SIGKILL
-                                       kill-leader:AT[:RESTART_AFTER]    SIGKILL the
-                                       ZooKeeper leader, restart it (default after 3s)
-                          CLIENT is an index or holder / waiter (resolved from the
+  --fault F               (repeatable) a fault, one of
+@FAULTS@                          CLIENT is an index or holder / waiter (resolved from the
                           history at that moment); AT is counted from the start
   --lock-path P           the lock's path under the run's own path (default /locks/a)
   --duration D            give up after D: clients still running are killed (default 120s)
@@ -84,96 +81,12 @@ Duration duration_flag(const Args& args, const std::string& flag, Duration def) 
   return *d;
 }
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string item;
-  std::istringstream in(s);
-  while (std::getline(in, item, sep)) out.push_back(item);
-  if (!s.empty() && s.back() == sep) out.emplace_back();
-  return out;
-}
-
-Duration fault_duration(const std::string& fault, const std::string& text) {
-  auto d = parse_duration(text);
-  if (!d) throw UsageError{"--fault " + fault + ": \"" + text + "\" is not a duration"};
-  return *d;
-}
-
-void fault_client(const std::string& fault, const std::string& text, int clients,
-                  real::LiveFault& f) {
-  if (text == "holder") {
-    f.who = real::LiveFault::Who::Holder;
-    return;
+LiveFault parse_fault(const std::string& text, int clients) {
+  try {
+    return sim::parse_live_fault(text, clients);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError{e.what()};
   }
-  if (text == "waiter") {
-    f.who = real::LiveFault::Who::Waiter;
-    return;
-  }
-  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos ||
-      std::atoi(text.c_str()) >= clients)
-    throw UsageError{"--fault " + fault + ": client \"" + text + "\" is not holder, waiter or 0.." +
-                     std::to_string(clients - 1)};
-  f.who = real::LiveFault::Who::Index;
-  f.client = std::atoi(text.c_str());
-}
-
-real::LiveFault parse_fault(const std::string& text, int clients) {
-  auto parts = split(text, ':');
-  real::LiveFault f;
-  const std::string kind = parts.empty() ? "" : parts[0];
-  if (kind == "pause" && parts.size() == 4) {
-    f.kind = real::LiveFault::Kind::Pause;
-    fault_client(text, parts[1], clients, f);
-    f.at = fault_duration(text, parts[2]);
-    f.length = fault_duration(text, parts[3]);
-  } else if (kind == "expire" && parts.size() == 3) {
-    f.kind = real::LiveFault::Kind::Expire;
-    fault_client(text, parts[1], clients, f);
-    f.at = fault_duration(text, parts[2]);
-  } else if (kind == "crash" && (parts.size() == 3 || parts.size() == 4)) {
-    f.kind = real::LiveFault::Kind::Crash;
-    fault_client(text, parts[1], clients, f);
-    f.at = fault_duration(text, parts[2]);
-    if (parts.size() == 4) f.restart_after = fault_duration(text, parts[3]);
-  } else if (kind == "kill-leader" && (parts.size() == 2 || parts.size() == 3)) {
-    f.kind = real::LiveFault::Kind::KillLeader;
-    f.at = fault_duration(text, parts[1]);
-    if (parts.size() == 3) f.restart_after = fault_duration(text, parts[2]);
-  } else {
-    throw UsageError{"--fault: \"" + text +
-                     "\" is not pause:CLIENT:AT:FOR, expire:CLIENT:AT, "
-                     "crash:CLIENT:AT[:RESTART_AFTER] or kill-leader:AT[:RESTART_AFTER]"};
-  }
-  return f;
-}
-
-// A scenario fault's live form, if it has one.
-std::optional<real::LiveFault> live_form(const sim::Fault& sf) {
-  real::LiveFault f;
-  if (sf.kind == "pause")
-    f.kind = real::LiveFault::Kind::Pause;
-  else if (sf.kind == "crash")
-    f.kind = real::LiveFault::Kind::Crash;
-  else if (sf.kind == "expire_session")
-    f.kind = real::LiveFault::Kind::Expire;
-  else
-    return std::nullopt;
-  if (!sf.target || sf.target->kind == sim::Target::Kind::Server) return std::nullopt;
-  switch (sf.target->kind) {
-    case sim::Target::Kind::Holder:
-      f.who = real::LiveFault::Who::Holder;
-      break;
-    case sim::Target::Kind::Waiter:
-      f.who = real::LiveFault::Who::Waiter;
-      break;
-    default:
-      f.who = real::LiveFault::Who::Index;
-      f.client = sf.target->index;
-  }
-  f.at = sf.at;
-  f.length = sf.length.value_or(Duration(0));
-  f.restart_after = sf.restart_after;
-  return f;
 }
 
 }  // namespace
@@ -185,7 +98,9 @@ int live_command(const std::vector<std::string>& argv) {
              "--fencing", "--fault", "--lock-path", "--duration", "--trace"},
             {"--help"});
   if (args.has("--help")) {
-    std::cout << kLiveHelp;
+    std::string help = kLiveHelp;
+    help.replace(help.find("@FAULTS@"), 8, sim::live_help(26));
+    std::cout << help;
     return 0;
   }
   // The C client logs every session it sees expire, and a live run ends sessions on
@@ -198,16 +113,16 @@ int live_command(const std::vector<std::string>& argv) {
 
   sim::Scenario sc;
   std::vector<std::string> skipped;
-  std::vector<real::LiveFault> faults;
+  std::vector<LiveFault> faults;
   const bool from_file = !args.positional().empty();
   if (from_file) {
     sc = sim::load_scenario(args.positional()[0]);
     for (const auto& f : sc.faults) {
-      if (auto live = live_form(f))
+      if (auto live = sim::live_form(f))
         faults.push_back(*live);
       else
-        skipped.push_back("scenario fault " + f.kind + " at " + format_duration(f.at) +
-                          ": skipped, no live form");
+        skipped.push_back("scenario fault " + std::string(sim::fault_name(f.kind)) + " at " +
+                          format_duration(f.at) + ": skipped, no live form");
     }
     if (sc.nemesis.enabled) skipped.push_back("scenario nemesis: skipped, no live form");
   }
@@ -260,9 +175,8 @@ int live_command(const std::vector<std::string>& argv) {
     throw UsageError{"--lock-path: \"" + sc.lock_path + "\" is not a valid znode path"};
   for (const auto& text : args.values("--fault")) faults.push_back(parse_fault(text, sc.clients));
   for (const auto& f : faults)
-    if (f.who == real::LiveFault::Who::Index && f.kind != real::LiveFault::Kind::KillLeader &&
-        f.client >= sc.clients)
-      throw UsageError{"fault " + real::describe_fault(f) + ": no client " +
+    if (sim::live_names_client(f.kind) && f.who == LiveFault::Who::Index && f.client >= sc.clients)
+      throw UsageError{"fault " + sim::live_fault_text(f) + ": no client " +
                        std::to_string(f.client)};
 
   const AlgorithmInfo* algo = nullptr;
@@ -295,9 +209,9 @@ int live_command(const std::vector<std::string>& argv) {
     }
   }
   if (local && !connect.empty()) throw UsageError{"--store: local: cannot be mixed with zk:"};
-  // kill-leader kills the first store's leader: only a server scripts/zk started here.
+  // store_crash kills the first store's leader: only a server scripts/zk started here.
   for (const auto& f : faults)
-    if (f.kind == real::LiveFault::Kind::KillLeader && !connect.empty())
+    if (f.kind == FaultKind::StoreCrash && !connect.empty())
       if (auto why = real::why_not_killable_ensemble(connect.front())) throw UsageError{*why};
   if (static_cast<int>(connect.size()) > stores)
     throw UsageError{"--store: " + std::to_string(connect.size()) + " stores given, " +
@@ -311,9 +225,8 @@ int live_command(const std::vector<std::string>& argv) {
         (local ? std::string("local: is one store") : std::to_string(connect.size()) + " given") +
         "; scripts/zk start --standalone " + std::to_string(stores) + " starts them)"};
   for (const auto& f : faults) {
-    if (local &&
-        (f.kind == real::LiveFault::Kind::Crash || f.kind == real::LiveFault::Kind::KillLeader))
-      throw UsageError{"fault " + real::describe_fault(f) + ": no live form on local:"};
+    if (local && sim::fault_descriptor(f.kind).live.zk_only)
+      throw UsageError{"fault " + sim::live_fault_text(f) + ": no live form on local:"};
   }
 
   real::LiveRunSpec spec;

@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "core/lock.h"
+#include "sim/faults/table.h"
 #include "sim/run.h"
 
 namespace lockstep::sim {
@@ -120,7 +121,7 @@ TEST(Scenario, ReadsEveryTopLevelKey) {
   EXPECT_EQ(s.fencing, "sequence");
   EXPECT_EQ(s.duration, 600s);
   EXPECT_TRUE(s.nemesis.enabled);
-  EXPECT_EQ(s.nemesis.kinds, (std::vector<std::string>{"pause", "clock"}));
+  EXPECT_EQ(s.nemesis.kinds, (std::vector<FaultKind>{FaultKind::Pause, FaultKind::Clock}));
   EXPECT_EQ(s.nemesis.mean_interval, 3s);
   EXPECT_EQ(s.nemesis.quiet_after, 40s);
 }
@@ -196,7 +197,7 @@ TEST(Scenario, MalformedAlgorithmOptionFailsTheRun) {
 
 TEST(Scenario, ReadsEachFaultKind) {
   Fault pause = only_fault(R"({"kind": "pause", "client": 2, "at": "1s", "for": "10s"})");
-  EXPECT_EQ(pause.kind, "pause");
+  EXPECT_EQ(pause.kind, FaultKind::Pause);
   EXPECT_EQ(pause.at, 1s);
   ASSERT_TRUE(pause.target);
   EXPECT_EQ(pause.target->kind, Target::Kind::Index);
@@ -231,7 +232,7 @@ TEST(Scenario, ReadsEachFaultKind) {
   for (std::string kind : {"loss", "duplicate"}) {
     Fault f = only_fault(R"({"kind": ")" + kind +
                          R"(", "at": "1s", "for": "2s", "probability": 0.5, "client": 3})");
-    EXPECT_EQ(f.kind, kind);
+    EXPECT_EQ(fault_name(f.kind), kind);
     EXPECT_EQ(f.probability, 0.5);
     EXPECT_EQ(f.target->index, 3);
   }
@@ -483,10 +484,10 @@ Scenario every_key_scenario() {
   s.resource = {true, false, true};
   s.fencing = "none";
   s.duration = 10s;
-  s.nemesis = {true, {"pause", "loss"}, 1s, 20s};
+  s.nemesis = {true, {FaultKind::Pause, FaultKind::Loss}, 1s, 20s};
   auto add = [&](std::string kind, auto fill) {
     Fault f;
-    f.kind = std::move(kind);
+    f.kind = find_fault(kind)->kind;
     f.at = 1s;
     fill(f);
     s.faults.push_back(f);
@@ -615,7 +616,7 @@ RC_GTEST_PROP(ScenarioProperty, AnyValidScenarioRoundTrips, ()) {
   if (*rc::gen::arbitrary<bool>()) {
     s.nemesis.enabled = true;
     s.nemesis.kinds = *rc::gen::nonEmpty(
-        rc::gen::container<std::vector<std::string>>(rc::gen::elementOf(fault_kinds())));
+        rc::gen::container<std::vector<FaultKind>>(rc::gen::elementOf(fault_kinds())));
     s.nemesis.mean_interval = gen_duration(1, 10'000'000'000);
     s.nemesis.quiet_after = gen_duration(0, 100'000'000'000);
   }
@@ -624,7 +625,7 @@ RC_GTEST_PROP(ScenarioProperty, AnyValidScenarioRoundTrips, ()) {
     Fault f;
     f.kind = *rc::gen::elementOf(fault_kinds());
     f.at = gen_duration(0, 100'000'000'000);
-    const std::string& k = f.kind;
+    const std::string k(fault_name(f.kind));
     bool client_required = k == "pause" || k == "crash" || k == "clock" || k == "partition" ||
                            k == "drop_reply" || k == "expire_session";
     bool client_optional = k == "latency" || k == "loss" || k == "duplicate";

@@ -54,7 +54,7 @@ TEST(SearchProps, FindsAndShrinksMutualExclusionViolationsUnderLongPauses) {
     for (uint64_t seed : {1u, 2u, 3u}) {
       SearchConfig c;
       c.space.algorithm = algo;
-      c.space.fault_kinds = {"pause"};
+      c.space.fault_kinds = {FaultKind::Pause};
       c.seed = seed;
       c.runs = 500;
       c.checkers = {"mutual-exclusion"};
@@ -71,7 +71,7 @@ TEST(SearchProps, FindsAndShrinksMutualExclusionViolationsUnderLongPauses) {
       ASSERT_EQ(cx.minimal.faults.size(), 1u) << algo << " seed " << seed << ":\n"
                                               << scenario_to_json(cx.minimal);
       const Fault& f = cx.minimal.faults[0];
-      EXPECT_EQ(f.kind, "pause");
+      EXPECT_EQ(f.kind, FaultKind::Pause);
       EXPECT_GT(*f.length, cx.minimal.session_timeout) << "a long pause, past the session";
 
       // Replays from its file to the same verdict, every time.
@@ -91,7 +91,7 @@ TEST(SearchProps, FindsAndShrinksMutualExclusionViolationsUnderLongPauses) {
 RC_GTEST_PROP(SearchProps, ShrinksStayInTheSearchSpace, ()) {
   SearchSpace space;
   space.algorithm = *rc::gen::elementOf(std::vector<std::string>{"recipe", "zk-fast", "zk-slow"});
-  space.fault_kinds = {"pause", "partition", "crash"};
+  space.fault_kinds = {FaultKind::Pause, FaultKind::Partition, FaultKind::Crash};
   const auto shrinkable = gen_scenario(space)(rc::Random(*rc::gen::arbitrary<uint64_t>()), 100);
   auto shrinks = shrinkable.shrinks();
   int n = 0;
@@ -101,7 +101,8 @@ RC_GTEST_PROP(SearchProps, ShrinksStayInTheSearchSpace, ()) {
     RC_ASSERT(s.workload.cycles >= 1 && s.workload.cycles <= 8);
     RC_ASSERT(s.faults.size() <= shrinkable.value().faults.size());
     for (const Fault& f : s.faults) {
-      RC_ASSERT(f.kind == "pause" || f.kind == "partition" || f.kind == "crash");
+      RC_ASSERT(f.kind == FaultKind::Pause || f.kind == FaultKind::Partition ||
+                f.kind == FaultKind::Crash);
       if (f.target && f.target->kind == Target::Kind::Index) RC_ASSERT(f.target->index < s.clients);
     }
     if (++n >= 50) break;

@@ -9,7 +9,7 @@
 #include "core/history.h"
 #include "core/store.h"
 #include "core/task.h"
-#include "sim/faults.h"
+#include "sim/faults/injector.h"
 #include "sim/network.h"
 #include "sim/process.h"
 #include "sim/scenario.h"

@@ -39,22 +39,6 @@ std::string who_text(const LiveFault& f) {
 
 }  // namespace
 
-std::string describe_fault(const LiveFault& f) {
-  const std::string at = format_duration(f.at);
-  switch (f.kind) {
-    case LiveFault::Kind::Pause:
-      return "pause:" + who_text(f) + ":" + at + ":" + format_duration(f.length);
-    case LiveFault::Kind::Expire:
-      return "expire:" + who_text(f) + ":" + at;
-    case LiveFault::Kind::Crash:
-      return "crash:" + who_text(f) + ":" + at +
-             (f.restart_after ? ":" + format_duration(*f.restart_after) : "");
-    case LiveFault::Kind::KillLeader:
-      return "kill-leader:" + at + (f.restart_after ? ":" + format_duration(*f.restart_after) : "");
-  }
-  return "?";
-}
-
 Task<Error> LiveBackend::prepare(Env&, Duration) { co_return Error::Ok; }
 
 ZkNodeOutcome LiveBackend::kill_leader() {
@@ -417,7 +401,8 @@ int Coordinator::resolve(const LiveFault& f) const {
 
 void Coordinator::apply(const LiveFault& f) {
   ++result_.faults_applied;
-  if (f.kind == LiveFault::Kind::KillLeader) {
+  // The live forms of the fault kinds (sim/faults/live_form.h) that this runner does.
+  if (f.kind == FaultKind::StoreCrash) {
     note(-1, "kill-leader");
     const Duration restart = f.restart_after.value_or(3s);
     async(
@@ -443,16 +428,13 @@ void Coordinator::apply(const LiveFault& f) {
     return;
   }
   const int client = resolve(f);
-  const std::string kind = f.kind == LiveFault::Kind::Pause   ? "pause"
-                           : f.kind == LiveFault::Kind::Crash ? "crash"
-                                                              : "expire_session";
   if (client < 0 || client >= static_cast<int>(clients_.size())) {
-    note(-1, kind + ": skipped, no " + who_text(f) + " right now");
+    note(-1, f.name + ": skipped, no " + who_text(f) + " right now");
     return;
   }
   ClientState& c = clients_[static_cast<size_t>(client)];
   switch (f.kind) {
-    case LiveFault::Kind::Pause: {
+    case FaultKind::Pause: {
       if (!backend_.running(client)) return note(client, "pause: skipped, not running");
       const Time lo = now();
       backend_.suspend(client);
@@ -464,12 +446,12 @@ void Coordinator::apply(const LiveFault& f) {
       });
       break;
     }
-    case LiveFault::Kind::Expire: {
-      note(client, "expire_session");
+    case FaultKind::ExpireSession: {
+      note(client, f.name);
       std::vector<SessionRef> refs;
       for (auto& [store, ref] : c.sessions) refs.push_back(ref);
       async(
-          [this, refs] {
+          [this, refs, name = f.name] {
             int ended = 0;
             std::string text;
             for (const auto& ref : refs) {
@@ -479,14 +461,13 @@ void Coordinator::apply(const LiveFault& f) {
               else if (e != Error::SessionExpired)
                 text += std::string(" ") + std::string(error_name(e));
             }
-            return "expire_session: " + std::to_string(ended) + " of " +
-                   std::to_string(refs.size()) + " session(s) ended" +
-                   (text.empty() ? "" : ";" + text);
+            return name + ": " + std::to_string(ended) + " of " + std::to_string(refs.size()) +
+                   " session(s) ended" + (text.empty() ? "" : ";" + text);
           },
           [this, client](const std::string& text) { note(client, text); });
       break;
     }
-    case LiveFault::Kind::Crash: {
+    case FaultKind::Crash: {
       if (!backend_.running(client)) return note(client, "crash: skipped, already down");
       const Time lo = now();
       std::string why = backend_.crash(client);
@@ -500,8 +481,8 @@ void Coordinator::apply(const LiveFault& f) {
       record(e);
       c.exited = true;
       note(client,
-           "crash" + (f.restart_after ? ", restart after " + format_duration(*f.restart_after)
-                                      : std::string()));
+           f.name + (f.restart_after ? ", restart after " + format_duration(*f.restart_after)
+                                     : std::string()));
       if (f.restart_after) {
         ++c.pending_restarts;
         after(*f.restart_after, [this, client] {
@@ -517,7 +498,8 @@ void Coordinator::apply(const LiveFault& f) {
       }
       break;
     }
-    case LiveFault::Kind::KillLeader:
+    default:
+      note(client, f.name + ": skipped, no live form");
       break;
   }
 }

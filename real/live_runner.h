@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/check/judge.h"
+#include "core/faults/live_fault.h"
 #include "core/history.h"
 #include "core/store.h"
 #include "core/task.h"
@@ -28,24 +29,6 @@
 #include "real/zk_ensemble.h"
 
 namespace lockstep::real {
-
-// A fault with a live form.
-struct LiveFault {
-  enum class Kind {
-    Pause,       // SIGSTOP the client for `length`, then SIGCONT
-    Expire,      // expire every session of the client from outside (a second handle)
-    Crash,       // SIGKILL the client; with restart_after, start it again that much later
-    KillLeader,  // SIGKILL the store's leader; restart it restart_after later
-  };
-  enum class Who { Index, Holder, Waiter };
-  Kind kind = Kind::Pause;
-  Who who = Who::Index;
-  int client = 0;  // Who::Index
-  Duration at{0};
-  Duration length{0};
-  std::optional<Duration> restart_after;
-};
-std::string describe_fault(const LiveFault& f);
 
 struct LiveRunSpec {
   int clients = 3;

@@ -9,7 +9,7 @@
 #include "core/lock.h"
 #include "core/resource.h"
 #include "core/workload.h"
-#include "sim/faults.h"
+#include "sim/faults/injector.h"
 #include "sim/network.h"
 #include "sim/process.h"
 #include "sim/world.h"

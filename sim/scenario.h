@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/faults/fault_kind.h"
 #include "core/options.h"
 #include "core/time.h"
 
@@ -59,10 +60,10 @@ struct ClockChange {
   bool operator==(const ClockChange&) const = default;
 };
 
-// One scheduled fault (see the faults issue and docs/scenario.md for each kind's keys).
+// One scheduled fault. Which fields a kind uses, and how it reads, writes and does them,
+// is in its descriptor (sim/faults/); docs/scenario.md lists each kind's keys.
 struct Fault {
-  std::string kind;  // pause, crash, clock, partition, drop_reply, latency, loss, duplicate,
-                     // server_stall, expire_session, store_crash
+  FaultKind kind = FaultKind::Pause;
   Time at{0};
   std::optional<Target> target;    // client (or "server" for clock)
   std::optional<Duration> length;  // "for"
@@ -79,7 +80,7 @@ struct Fault {
 
 struct NemesisSpec {
   bool enabled = false;
-  std::vector<std::string> kinds;
+  std::vector<FaultKind> kinds;
   Duration mean_interval = std::chrono::seconds(2);
   Duration quiet_after = std::chrono::seconds(60);
   bool operator==(const NemesisSpec&) const = default;
@@ -111,10 +112,6 @@ struct Scenario {
   // Field by field; Options has no == of its own, so its values are compared.
   bool operator==(const Scenario& o) const;
 };
-
-// Every fault kind a scenario's "faults" or "nemesis.kinds" may name, in the order of
-// docs/scenario.md.
-const std::vector<std::string>& fault_kinds();
 
 // A bad scenario: one line naming the key and the problem.
 struct ScenarioError {

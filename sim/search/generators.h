@@ -31,8 +31,8 @@ namespace lockstep::sim::search {
 // What a search may vary. Everything else is drawn by the generator.
 struct SearchSpace {
   std::string algorithm = "recipe";
-  // Fault kinds to draw from (names of fault_kinds()); empty: no faults at all.
-  std::vector<std::string> fault_kinds;
+  // Fault kinds to draw from; empty: no faults at all.
+  std::vector<FaultKind> fault_kinds;
   bool resource = false;           // a resource in every critical section
   bool fenced = true;              // ... with fenced writes
   bool separate_resource = false;  // ... on a store of its own (Scenario's "separate")
@@ -43,18 +43,18 @@ struct SearchSpace {
   Duration duration = std::chrono::seconds(120);  // virtual time bound of each run
 };
 
-// The fault kinds the generator can draw for an algorithm: every kind of fault_kinds(),
-// except store_crash for algorithms on a single store (it would only be skipped).
+// The fault kinds the generator can draw for an algorithm: every kind of the table
+// (sim/faults/table.h) whose min_stores the algorithm has (store_crash needs several).
 // `stores`: the stores the algorithm opens with its options (0: its default).
-std::vector<std::string> supported_fault_kinds(const std::string& algorithm, int stores = 0);
+std::vector<FaultKind> supported_fault_kinds(const std::string& algorithm, int stores = 0);
 
 // Scenarios for `space`: 2-8 clients, 1-8 cycles, hold 1ms-3s (capped so that all the
 // critical sections fit in a quarter of the duration), think 0-100ms, an acquire timeout
 // of half the duration, session timeout 1s, 2s or 4s, network latency from
 // sub-millisecond to ~200ms, and min_faults .. max_faults faults of the enabled kinds
 // whose sizes straddle the session timeout.
-// Throws std::invalid_argument for an unknown algorithm or fault kind, OptionError for an
-// option the algorithm refuses.
+// Throws std::invalid_argument for an unknown algorithm, OptionError for an option the
+// algorithm refuses.
 rc::Gen<Scenario> gen_scenario(const SearchSpace& space);
 
 }  // namespace lockstep::sim::search

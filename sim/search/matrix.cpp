@@ -7,6 +7,7 @@
 
 #include "core/check/judge.h"
 #include "core/lock.h"
+#include "sim/faults/table.h"
 
 namespace lockstep::sim::search {
 
@@ -22,31 +23,36 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
   return out;
 }
 
+// A column of one fault kind, named as the kind is.
+FaultClass one_kind(FaultKind kind, std::string meaning) {
+  return {std::string(fault_name(kind)), {kind}, std::move(meaning)};
+}
+
 }  // namespace
 
 const std::vector<FaultClass>& fault_classes() {
   static const std::vector<FaultClass> classes = {
       {"none", {}, "no faults: the lock under contention alone"},
-      {"pause", {"pause"}, "process pauses (GC, SIGSTOP), short and longer than the session"},
-      {"clock", {"clock"}, "clock drift (100ppm..100%), jumps both ways, strobes"},
-      {"partition", {"partition"}, "client-server partitions, both ways or one way"},
-      {"lost-reply", {"drop_reply"}, "a create's or delete's reply lost after it applied"},
-      {"crash", {"crash"}, "client crashes, restarted later"},
-      {"all", {"all"}, "every fault kind the simulator has, mixed"},
+      one_kind(FaultKind::Pause, "process pauses (GC, SIGSTOP), short and longer than the session"),
+      one_kind(FaultKind::Clock, "clock drift (100ppm..100%), jumps both ways, strobes"),
+      one_kind(FaultKind::Partition, "client-server partitions, both ways or one way"),
+      // drop_reply's column keeps the name the matrix has always given it.
+      {"lost-reply", {FaultKind::DropReply}, "a create's or delete's reply lost after it applied"},
+      one_kind(FaultKind::Crash, "client crashes, restarted later"),
+      {"all", {}, "every fault kind the simulator has, mixed"},
   };
   return classes;
 }
 
-std::vector<std::string> fault_class_kinds(const std::string& name, const std::string& algorithm,
-                                           int stores) {
+std::vector<FaultKind> fault_class_kinds(const std::string& name, const std::string& algorithm,
+                                         int stores) {
   if (name == "all") return supported_fault_kinds(algorithm, stores);
   for (const auto& c : fault_classes())
     if (c.name == name) return c.kinds;
-  const auto& kinds = fault_kinds();
-  if (std::find(kinds.begin(), kinds.end(), name) != kinds.end()) return {name};
+  if (const FaultDescriptor* d = find_fault_or_alias(name)) return {d->kind};
   std::vector<std::string> known;
   for (const auto& c : fault_classes()) known.push_back(c.name);
-  for (const auto& k : kinds)
+  for (const auto& k : fault_names())
     if (std::find(known.begin(), known.end(), k) == known.end()) known.push_back(k);
   throw std::invalid_argument("unknown fault class or kind \"" + name +
                               "\" (known: " + join(known, ", ") + ")");

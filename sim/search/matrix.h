@@ -16,18 +16,18 @@
 namespace lockstep::sim::search {
 
 struct FaultClass {
-  std::string name;                // as the matrix and --faults name it: "lost-reply"
-  std::vector<std::string> kinds;  // scenario fault kinds; "all": every supported kind
-  std::string meaning;             // one line for the docs and the table's legend
+  std::string name;              // as the matrix and --faults name it: "lost-reply"
+  std::vector<FaultKind> kinds;  // its fault kinds ("all": every kind the algorithm supports)
+  std::string meaning;           // one line for the docs and the table's legend
 };
 
 // none, pause, clock, partition, lost-reply, crash, all: in that order.
 const std::vector<FaultClass>& fault_classes();
 
-// The fault kinds of a class (or of a fault kind's own name) for an algorithm; throws
-// std::invalid_argument for a name that is neither.
-std::vector<std::string> fault_class_kinds(const std::string& name, const std::string& algorithm,
-                                           int stores = 0);
+// The fault kinds of a class (or of a fault kind's own name or alias) for an algorithm;
+// throws std::invalid_argument for a name that is neither.
+std::vector<FaultKind> fault_class_kinds(const std::string& name, const std::string& algorithm,
+                                         int stores = 0);
 
 // What a matrix cell searches: the class's fault kinds (at least one fault per scenario
 // except in "none"), and a resource in every critical

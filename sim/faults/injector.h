@@ -1,12 +1,18 @@
 // The nemesis of the simulator: applies a scenario's faults at their virtual times, and
 // draws random ones from the seed when the scenario asks for a nemesis. Every fault and
 // its end goes into the history (and so the trace) as a Fault event.
+//
+// What a fault kind does is its descriptor's (sim/faults/<kind>.cpp): the injector finds
+// its target, calls the kind's `apply`, and offers the verbs the kinds are made of (note,
+// restart a client later, cut or slow a connection for a while, lose the next reply). The
+// network windows stay here because the network asks them about every message.
 #pragma once
 
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/history.h"
@@ -48,22 +54,45 @@ class FaultInjector {
   // matching request); nullopt if none has.
   std::optional<Time> last_reply_lost() const { return last_reply_lost_; }
 
+  // --- the verbs of the fault kinds ---------------------------------------------------
+  World& world() { return *w_.world; }
+  Process& client(int index) { return *w_.clients[static_cast<size_t>(index)]; }
+  ZkServer& server() { return *w_.server; }
+  // Store `store`'s server (store 0's where there is one store).
+  ZkServer& store_server(int store) const;
+  // A Fault note in the history (client -1: none).
+  void note(int client, const std::string& what);
+  void record(HistoryEvent e) { w_.recorder->record(std::move(e)); }
+  // Restarts a crashed client `after` from now, and its workload afresh.
+  void restart_later(int client, Duration after);
+
+  // A span of time in which the network treats one client's messages (or, client -1,
+  // everyone's) differently.
+  enum class Way { Both, ToServer, FromServer };
+  struct Window {
+    Time from{0}, until{0};
+    int client = -1;
+    Way way = Way::Both;        // cut
+    LatencyRange latency = {};  // slow
+    double probability = 0;     // lossy
+  };
+  // Held until the window ends (a partition), in one or both directions.
+  void cut(const Window& w) { partitions_.push_back(w); }
+  // Delayed by a draw from w.latency (a latency spike).
+  void slow(const Window& w) { spikes_.push_back(w); }
+  // The connection breaks with w.probability per message (loss or duplication, as TCP
+  // sees them).
+  void lossy(const Window& w) { losses_.push_back(w); }
+  // The reply to the client's next request of kind `op` ("" any) is lost after the
+  // server applied it, and the connection breaks.
+  void lose_next_reply(int client, const std::string& op) { drops_.push_back({client, op}); }
+
  private:
   void apply(const Fault& f);
   // The client a fault names at this moment, or -1 (no holder / no waiter right now).
   int resolve(const Target& t) const;
-  ZkServer& store_server(int store) const;
-  void note(int client, const std::string& what);
   MessageFate fate(int client, Direction dir);
-  void change_clock(Process& p, const ClockChange& c, int client);
 
-  struct Window {
-    Time from{0}, until{0};
-    int client = -1;         // -1: every client
-    std::string direction;   // partitions
-    LatencyRange latency;    // spikes
-    double probability = 0;  // loss / duplicate
-  };
   struct PendingDrop {
     int client;
     std::string op;

@@ -1,0 +1,26 @@
+// A fault as a live run does it: the plain facts the live runner (real/) needs to strike
+// at its time. The command line's `--fault KIND:...` and a scenario fault with a live form
+// become one of these through the kind's descriptor (sim/faults/live_form.h); the live
+// runner dispatches on `kind`.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/faults/fault_kind.h"
+#include "core/time.h"
+
+namespace lockstep {
+
+struct LiveFault {
+  FaultKind kind = FaultKind::Pause;
+  std::string name;  // the kind's name, as the history's notes spell it
+  enum class Who { Index, Holder, Waiter };
+  Who who = Who::Index;
+  int client = 0;  // Who::Index
+  Duration at{0};
+  Duration length{0};
+  std::optional<Duration> restart_after = {};
+};
+
+}  // namespace lockstep

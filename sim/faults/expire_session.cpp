@@ -1,0 +1,44 @@
+// expire_session: the server expires every session of a client now, as if its timeout had
+// lapsed; the client hears of it when it next talks to the server.
+#include "sim/faults/draft.h"
+#include "sim/faults/fields.h"
+#include "sim/faults/injector.h"
+
+namespace lockstep::sim {
+
+const FaultDescriptor& expire_session_fault() {
+  static const FaultDescriptor d = {
+      .kind = FaultKind::ExpireSession,
+      .name = "expire_session",
+      // `live --fault` called it expire.
+      .aliases = {"expire"},
+      .keys = {"kind", "client", "at"},
+      .required = {"client", "at"},
+      .read = [](const scenario_json::Obj& o, const FaultLimits& limits,
+                 Fault& f) { fields::read_client(o, limits, f); },
+      .write =
+          [](const Fault& f, nlohmann::ordered_json& j) {
+            fields::put_client(f, j);
+            fields::put_at(f, j);
+          },
+      .describe =
+          [](const Fault& f) { return "expire the session of " + fields::target_text(f.target); },
+      .apply =
+          [](FaultInjector& inj, const Fault&, int client) {
+            inj.note(client, "expire_session");
+            for (int64_t id : inj.server().sessions_of(client)) inj.server().expire_session(id);
+          },
+      .draw = [](NemesisDraw& d, Fault& f) { f.target = d.pick_client(true); },
+      .gen =
+          [](const FaultDraft& base, int) {
+            return rc::gen::build(draft::just(base), draft::at(), draft::client(), draft::index());
+          },
+      .from_draft = [](const FaultDraft&, const DraftScale&, Fault&) {},
+      .live = {.params = {LiveParam::Client, LiveParam::At},
+               .required = 2,
+               .help = "end its sessions from outside (a second handle)"},
+  };
+  return d;
+}
+
+}  // namespace lockstep::sim

@@ -1,0 +1,134 @@
+#include "sim/faults/injector.h"
+
+#include <algorithm>
+
+#include "sim/faults/table.h"
+
+namespace lockstep::sim {
+
+FaultInjector::FaultInjector(Wiring wiring, const Scenario& scenario)
+    : w_(std::move(wiring)), scenario_(scenario) {
+  w_.network->fate = [this](int client, Direction dir) { return fate(client, dir); };
+  w_.server->lose_reply = [this](int client, RequestKind kind) {
+    static const RequestKind kOps[] = {
+        RequestKind::Create, RequestKind::Remove,   RequestKind::Set,  RequestKind::Get,
+        RequestKind::Exists, RequestKind::Children, RequestKind::Multi};
+    bool is_op = false;
+    for (RequestKind k : kOps) is_op |= (k == kind);
+    if (!is_op) return false;
+    for (auto it = drops_.begin(); it != drops_.end(); ++it) {
+      if (it->client == client && (it->op.empty() || it->op == request_kind_name(kind))) {
+        drops_.erase(it);
+        last_reply_lost_ = w_.world->now();
+        note(client, std::string("drop_reply: the reply to ") + request_kind_name(kind) +
+                         " is lost, the connection breaks");
+        return true;
+      }
+    }
+    return false;
+  };
+}
+
+void FaultInjector::schedule_all() {
+  for (const Fault& f : scenario_.faults) schedule(f);
+  if (scenario_.nemesis.enabled)
+    for (const Fault& f : draw_nemesis(scenario_)) schedule(f);
+}
+
+void FaultInjector::schedule(const Fault& f) {
+  w_.world->at(f.at, [this, f] { apply(f); });
+}
+
+void FaultInjector::note(int client, const std::string& what) {
+  HistoryEvent e;
+  e.client = client;
+  e.kind = EventKind::Fault;
+  e.detail = what;
+  w_.recorder->record(std::move(e));
+}
+
+ZkServer& FaultInjector::store_server(int store) const {
+  // The parser checked the index against the algorithm's stores; one store is w_.server.
+  if (w_.servers.empty() || store < 0 || store >= static_cast<int>(w_.servers.size()))
+    return *w_.server;
+  return *w_.servers[static_cast<size_t>(store)];
+}
+
+void FaultInjector::restart_later(int client, Duration after) {
+  ++pending_restarts_[client];
+  World& world = *w_.world;
+  world.at(world.now() + after, [this, client] {
+    --pending_restarts_[client];
+    note(client, "restart");
+    this->client(client).restart();
+    if (w_.restart_client) w_.restart_client(client);
+  });
+}
+
+int FaultInjector::resolve(const Target& t) const {
+  switch (t.kind) {
+    case Target::Kind::Index:
+      return t.index;
+    case Target::Kind::Server:
+      return -2;
+    case Target::Kind::Holder:
+    case Target::Kind::Waiter:
+      return client_in_role(
+          w_.history->events(), static_cast<int>(w_.clients.size()),
+          t.kind == Target::Kind::Holder ? ClientRole::Holder : ClientRole::Waiter);
+  }
+  return -1;
+}
+
+MessageFate FaultInjector::fate(int client, Direction dir) {
+  MessageFate out;
+  const Time now = w_.world->now();
+  auto active = [&](const Window& win) {
+    return win.from <= now && now < win.until && (win.client < 0 || win.client == client);
+  };
+  for (const Window& p : partitions_) {
+    if (!active(p)) continue;
+    if (p.way == Way::Both || (p.way == Way::ToServer && dir == Direction::ToServer) ||
+        (p.way == Way::FromServer && dir == Direction::ToClient))
+      out.not_before = std::max(out.not_before, p.until);
+  }
+  for (const Window& l : losses_)
+    if (active(l) && w_.world->rng().chance(l.probability)) out.break_conn = true;
+  for (const Window& s : spikes_)
+    if (active(s)) out.extra += w_.world->rng().between(s.latency.min, s.latency.max);
+  return out;
+}
+
+void FaultInjector::apply(const Fault& f) {
+  int client = f.target ? resolve(*f.target) : -1;
+  const bool needs_client = f.target.has_value() && f.target->kind != Target::Kind::Server;
+  if (needs_client && client < 0) {
+    note(-1, std::string(fault_name(f.kind)) + ": skipped, no " +
+                 std::string(f.target->kind == Target::Kind::Holder ? "holder" : "waiter") +
+                 " right now");
+    return;
+  }
+  fault_descriptor(f.kind).apply(*this, f, client);
+}
+
+std::vector<Fault> FaultInjector::draw_nemesis(const Scenario& sc) {
+  std::vector<Fault> out;
+  if (!sc.nemesis.enabled || sc.nemesis.kinds.empty()) return out;
+  Prng rng(sc.seed ^ 0x6E656D6573697321ull);  // its own stream: the world's stays unchanged
+  NemesisDraw draw{.rng = rng, .timeout = sc.session_timeout, .clients = sc.clients};
+  Time t{0};
+  for (;;) {
+    t += rng.between(Duration(0), sc.nemesis.mean_interval * 2);
+    if (t >= sc.nemesis.quiet_after) break;
+    Fault f;
+    f.kind = sc.nemesis.kinds[rng.below(sc.nemesis.kinds.size())];
+    f.at = t;
+    const FaultDescriptor& d = fault_descriptor(f.kind);
+    if (!d.draw) continue;
+    d.draw(draw, f);
+    out.push_back(f);
+  }
+  return out;
+}
+
+}  // namespace lockstep::sim
