@@ -102,8 +102,6 @@ class [[nodiscard]] Task {
     return Awaiter{h_};
   }
 
-  // For runtimes: start a top-level task whose frame the caller keeps (see SpawnedTask).
-  Handle release_handle() { return std::exchange(h_, {}); }
   Handle handle() const { return h_; }
 
  private:

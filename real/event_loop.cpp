@@ -32,11 +32,6 @@ bool EventLoop::cancel_timer(uint64_t id) {
   return true;
 }
 
-size_t EventLoop::pending_timers() const {
-  std::lock_guard lock(mu_);
-  return timers_.size();
-}
-
 void EventLoop::stop() {
   {
     std::lock_guard lock(mu_);
@@ -83,23 +78,7 @@ void EventLoop::run_one(Callback& fn) {
   fn();
 }
 
-namespace {
-// Marks the calling thread as the loop's for the duration of a run.
-class RunningGuard {
- public:
-  explicit RunningGuard(std::thread::id& slot) : slot_(slot), saved_(slot) {
-    slot_ = std::this_thread::get_id();
-  }
-  ~RunningGuard() { slot_ = saved_; }
-
- private:
-  std::thread::id& slot_;
-  std::thread::id saved_;
-};
-}  // namespace
-
 void EventLoop::run() {
-  RunningGuard guard(running_thread_);
   while (auto fn = next(std::nullopt, true)) run_one(*fn);
   std::lock_guard lock(mu_);
   stop_requested_ = false;
@@ -107,7 +86,6 @@ void EventLoop::run() {
 
 bool EventLoop::run_until(const std::function<bool()>& done,
                           std::optional<Clock::time_point> deadline) {
-  RunningGuard guard(running_thread_);
   for (;;) {
     if (done()) return true;
     if (deadline && Clock::now() >= *deadline) return false;
@@ -126,7 +104,6 @@ bool EventLoop::run_until(const std::function<bool()>& done,
 }
 
 size_t EventLoop::run_ready() {
-  RunningGuard guard(running_thread_);
   size_t n = 0;
   while (auto fn = next(std::nullopt, false)) {
     run_one(*fn);

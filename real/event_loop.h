@@ -47,10 +47,6 @@ class EventLoop final : public Executor {
   // Thread-safe: makes the current (or next) run()/run_until() return.
   void stop();
 
-  // True on the thread inside run()/run_until()/run_ready().
-  bool in_loop() const { return running_thread_ == std::this_thread::get_id(); }
-  size_t pending_timers() const;
-
  private:
   // Pops the next unit of work, waiting for it until `deadline` (nullopt: forever) unless
   // stop() was called. Empty result: nothing to run.
@@ -66,7 +62,6 @@ class EventLoop final : public Executor {
   std::unordered_map<uint64_t, Clock::time_point> timer_index_;
   uint64_t next_timer_id_ = 0;
   bool stop_requested_ = false;
-  std::thread::id running_thread_;
 };
 
 }  // namespace lockstep::real

@@ -360,11 +360,6 @@ void LocalStore::detach(Executor* ex) {
   }
 }
 
-size_t LocalStore::live_sessions() const {
-  std::lock_guard lock(impl_->mu);
-  return impl_->sessions.size();
-}
-
 // --- LocalBackend ---------------------------------------------------------------------------
 
 struct LocalBackend::Queue {

@@ -35,7 +35,6 @@ class LocalStore final : public Store {
   // Ends the session now (as closing a second handle with its id does on a server).
   // Ok, or SessionExpired if it was gone already. Thread-safe.
   Error expire(int64_t session);
-  size_t live_sessions() const;
   // Ends, as a close would, every session whose replies go to `ex`, without telling it:
   // called before that executor goes, so nothing is posted to it any more.
   void detach(Executor* ex);

@@ -112,10 +112,4 @@ void Process::restart() {
   ++incarnation_;
 }
 
-bool Process::tasks_finished() const {
-  for (const auto& r : roots_)
-    if (!r->finished()) return false;
-  return true;
-}
-
 }  // namespace lockstep::sim

@@ -59,9 +59,6 @@ class Process final : public Env, public Executor {
   // After changing the clock: timers are re-aimed at their local deadlines.
   void clock_changed();
 
-  // True when every spawned task has returned.
-  bool tasks_finished() const;
-
  private:
   struct Timer {
     Time local_deadline;

@@ -48,7 +48,6 @@ class World {
   // "store K".
   bool tracing() const { return keep_trace_; }
   void trace(const std::string& fields);
-  const std::vector<std::string>& trace_lines() const { return trace_; }
   std::vector<std::string> take_trace() { return std::move(trace_); }
 
  private:

@@ -87,7 +87,6 @@ class LeaseFencedLock final : public Lock {
   std::optional<uint64_t> fencing_token() const;
   std::optional<Time> lease_until() const;  // the local lease end of the last grant
 
-  const Settings& settings() const { return settings_; }
 
   struct State;  // shared with the heartbeat task (defined in the .cpp)
 

@@ -90,7 +90,6 @@ class RedlockLock final : public Lock {
     double timeout_factor = 0;
     std::string value;  // empty: a random value per Lock
   };
-  const Settings& settings() const { return settings_; }
 
  private:
   struct Tally {

@@ -50,7 +50,6 @@ class ZkServer {
   DataTree& tree() { return tree_; }
   Process& process() { return process_; }
   const ServerStats& stats() const { return stats_; }
-  bool session_alive(int64_t session) const { return sessions_.count(session) != 0; }
   size_t session_count() const { return sessions_.size(); }
   // The client index that owns a session (-1 if unknown).
   int session_client(int64_t session) const;
