@@ -47,6 +47,19 @@ printf 'NODES=1\nSTANDALONE=0\nDATA_ROOT=%s\nOWN_DIR=1\nPORT_1=2181\n' "$victim"
 LOCKSTEP_ZK_STATE=$state expect_refused "data dir start did not make" "not a data dir that start made" "$zk" stop
 [[ -e $victim/node1/precious ]] && pass "the forged data dir was kept" || flunk "stop removed a forged data dir"
 
+# A state file of the earlier format (DATA_ROOT='PATH') is still read: stop cleans up.
+old="$work/old"
+mkstate "$old"
+olddata=$(mktemp -d "${TMPDIR:-/tmp}/lockstep-zk-data.XXXXXX")
+mkdir -p "$olddata/node1"
+printf "NODES=1\nSTANDALONE=0\nDATA_ROOT='%s'\nOWN_DIR=1\nPORT_1=2999\n" "$olddata" >"$old/state"
+if LOCKSTEP_ZK_STATE=$old "$zk" stop >/dev/null 2>&1 && [[ ! -e $olddata ]]; then
+  pass "an earlier state file is read and cleaned up"
+else
+  flunk "an earlier state file (quoted DATA_ROOT) was not read"
+  rm -rf "$olddata"
+fi
+
 # A symlinked state dir, and one writable by others.
 ln -s "$state" "$work/link"
 LOCKSTEP_ZK_STATE=$work/link expect_refused "symlinked state dir" "is a symlink" "$zk" status
