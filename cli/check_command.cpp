@@ -23,6 +23,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/parallel.h"
+#include "core/check/judge.h"
 #include "core/lock.h"
 #include "sim/faults/table.h"
 #include "sim/run.h"
@@ -577,6 +578,16 @@ int check_command(const std::vector<std::string>& argv) {
   if (auto c = args.value("--checkers")) {
     common.checkers = split_list(*c);
     if (common.checkers.empty()) throw UsageError{"--checkers: empty list"};
+    // A misspelt checker would count nothing and let every run "hold".
+    for (const auto& name : common.checkers) {
+      const auto& table = checker_table();
+      if (std::none_of(table.begin(), table.end(),
+                       [&](const CheckerRow& r) { return r.name == name; })) {
+        std::string known;
+        for (const auto& r : table) known += (known.empty() ? "" : ", ") + std::string(r.name);
+        throw UsageError{"--checkers: unknown checker \"" + name + "\" (known: " + known + ")"};
+      }
+    }
   }
   if (auto r = args.unsigned_value("--runs")) {
     if (*r == 0) throw UsageError{"--runs: must be at least 1"};

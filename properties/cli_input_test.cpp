@@ -68,6 +68,12 @@ TEST(CliInput, LiveRefusesToKillTheLeaderOfAnotherHost) {
   EXPECT_NE(e.find("is not on this machine"), std::string::npos) << e;
 }
 
+TEST(CliInput, CheckRefusesAnUnknownChecker) {
+  // A misspelt checker counted nothing, warned, and exited 0.
+  const std::string e = refusal(check_command, {"--algo", "recipe", "--checkers", "bogus"});
+  EXPECT_EQ(e.rfind("--checkers: unknown checker \"bogus\" (known: mutual-exclusion", 0), 0u) << e;
+}
+
 TEST(CliInput, CheckRefusesAMalformedOptionBeforeSearching) {
   EXPECT_EQ(refusal(check_command, {"--algo", "lease-fenced", "--option", "fencing=maybe"}),
             "--option fencing: is not true, false or mixed");
