@@ -150,6 +150,12 @@ int live_command(const std::vector<std::string>& argv) {
       duration_flag(args, "--acquire-timeout", sc.workload.acquire_timeout);
   sc.session_timeout = duration_flag(args, "--session-timeout", sc.session_timeout);
   sc.duration = duration_flag(args, "--duration", sc.duration);
+  // The scenario format's rules (docs/scenario.md), so a live run takes what a simulated
+  // one takes: ZooKeeper counts the session timeout in whole milliseconds.
+  if (sc.session_timeout <= Duration(0) ||
+      sc.session_timeout % std::chrono::milliseconds(1) != Duration(0))
+    throw UsageError{"--session-timeout: must be positive whole milliseconds"};
+  if (sc.duration <= Duration(0)) throw UsageError{"--duration: must be positive"};
   if (auto r = args.value("--resource")) {
     if (*r == "none") {
       sc.resource.enabled = false;

@@ -74,6 +74,16 @@ TEST(CliInput, CheckRefusesAnUnknownChecker) {
   EXPECT_EQ(e.rfind("--checkers: unknown checker \"bogus\" (known: mutual-exclusion", 0), 0u) << e;
 }
 
+TEST(CliInput, LiveRefusesAZeroDurationOrSessionTimeoutAsTheSimulatorDoes) {
+  EXPECT_EQ(refusal(live_command, {"--store", "local:", "--duration", "0s"}),
+            "--duration: must be positive");
+  EXPECT_EQ(refusal(live_command, {"--store", "local:", "--session-timeout", "0s"}),
+            "--session-timeout: must be positive whole milliseconds");
+  EXPECT_EQ(refusal(live_command, {"--store", "local:", "--session-timeout", "1500us"})
+                .rfind("--session-timeout: must be positive whole milliseconds", 0),
+            0u);
+}
+
 TEST(CliInput, CheckRefusesAMalformedOptionBeforeSearching) {
   EXPECT_EQ(refusal(check_command, {"--algo", "lease-fenced", "--option", "fencing=maybe"}),
             "--option fencing: is not true, false or mixed");
