@@ -63,7 +63,8 @@ file with its trace, replayed from the file to confirm the verdict, and explaine
                       fault class)
   --seed S            base seed (default 1): case i is generated from splitmix64(S + i)
   --jobs J            worlds run on J threads (default: the number of cores); the result
-                      is the same for any J
+                      is the same for any J (more than the cores is allowed, with a note:
+                      the threads then take turns, no faster)
   --shard K/N         run only the cases i with i % N == K (0 <= K < N): N machines with
                       K = 0..N-1 together run exactly the unsharded search
   --out DIR           where counterexamples go (default lockstep-out)
@@ -192,6 +193,11 @@ int parse_jobs(const Args& args) {
   auto v = args.unsigned_value("--jobs");
   if (!v) return default_jobs();
   if (*v == 0 || *v > 1024) throw UsageError{"--jobs: must be 1..1024, got " + std::to_string(*v)};
+  // More threads than cores is allowed (the result is the same for any J); say what it
+  // costs rather than take it silently.
+  if (const int cores = default_jobs(); static_cast<int>(*v) > cores)
+    std::cerr << "lockstep check: note: --jobs " << *v << " on " << cores
+              << " cores: the threads take turns on the cores (same result, no faster)\n";
   return static_cast<int>(*v);
 }
 
