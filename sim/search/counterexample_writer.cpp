@@ -1,7 +1,11 @@
 #include "sim/search/counterexample_writer.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <stdexcept>
 
 #include "sim/scenario.h"
@@ -9,10 +13,28 @@
 namespace lockstep::sim::search {
 
 void write_text_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  out.close();
-  if (!out) throw std::runtime_error("cannot write \"" + path + "\"");
+  // --out may be a shared directory: a symlink planted at a file's name must not turn
+  // this write into one of the link's target (O_NOFOLLOW), and nothing of another user's
+  // is truncated through it.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    if (errno == ELOOP)
+      throw std::runtime_error("cannot write \"" + path + "\": it is a symlink (refused)");
+    throw std::runtime_error("cannot write \"" + path + "\": " + std::strerror(errno));
+  }
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = std::strerror(errno);
+      ::close(fd);
+      throw std::runtime_error("cannot write \"" + path + "\": " + why);
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0)
+    throw std::runtime_error("cannot write \"" + path + "\": " + std::strerror(errno));
 }
 
 WrittenCounterexample write_counterexample(const Counterexample& cx, const std::string& out_dir,
