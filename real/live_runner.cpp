@@ -23,22 +23,6 @@
 
 namespace lockstep::real {
 
-namespace {
-
-std::string who_text(const LiveFault& f) {
-  switch (f.who) {
-    case LiveFault::Who::Holder:
-      return "holder";
-    case LiveFault::Who::Waiter:
-      return "waiter";
-    case LiveFault::Who::Index:
-      break;
-  }
-  return std::to_string(f.client);
-}
-
-}  // namespace
-
 Task<Error> LiveBackend::prepare(Env&, Duration) { co_return Error::Ok; }
 
 ZkNodeOutcome LiveBackend::kill_leader() {

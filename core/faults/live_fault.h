@@ -23,4 +23,17 @@ struct LiveFault {
   std::optional<Duration> restart_after = {};
 };
 
+// The client a live fault names, as --fault spells it: holder, waiter or an index.
+inline std::string who_text(const LiveFault& f) {
+  switch (f.who) {
+    case LiveFault::Who::Holder:
+      return "holder";
+    case LiveFault::Who::Waiter:
+      return "waiter";
+    case LiveFault::Who::Index:
+      break;
+  }
+  return std::to_string(f.client);
+}
+
 }  // namespace lockstep

@@ -58,18 +58,6 @@ void read_client(const std::string& fault, const std::string& text, int clients,
   f.client = std::atoi(text.c_str());
 }
 
-std::string who_text(const LiveFault& f) {
-  switch (f.who) {
-    case LiveFault::Who::Holder:
-      return "holder";
-    case LiveFault::Who::Waiter:
-      return "waiter";
-    case LiveFault::Who::Index:
-      break;
-  }
-  return std::to_string(f.client);
-}
-
 std::string known_forms() {
   std::vector<std::string> forms;
   for (const FaultDescriptor* d : fault_table())
