@@ -154,7 +154,7 @@ search::Shard parse_shard(const std::string& text) {
 }
 
 // The fault kinds of --faults for an algorithm, each checked.
-std::vector<FaultKind> parse_faults(const std::string& text, const std::string& algorithm,
+std::vector<FaultKind> parse_faults(const std::string& text, const AlgorithmInfo& algorithm,
                                     int stores) {
   if (text == "none") return {};
   std::vector<FaultKind> out;
@@ -171,7 +171,7 @@ std::vector<FaultKind> parse_faults(const std::string& text, const std::string& 
         throw UsageError{"--faults: " + std::string(sim::fault_name(k)) +
                          " needs an algorithm on " +
                          std::to_string(sim::fault_descriptor(k).min_stores) + " stores or more (" +
-                         algorithm + " uses " + std::to_string(stores > 0 ? stores : 1) + ")"};
+                         algorithm.name + " uses " + std::to_string(stores > 0 ? stores : 1) + ")"};
     for (auto& k : kinds)
       if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
   }
@@ -377,7 +377,7 @@ int check_one(const Args& args, const CommonFlags& common) {
   const AlgorithmInfo* info = &algorithm_flag(*algo_name);
 
   search::SearchConfig cfg;
-  cfg.space.algorithm = info->name;
+  cfg.space.algorithm = info;
   for (const auto& kv : args.values("--option")) {
     const auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -394,7 +394,7 @@ int check_one(const Args& args, const CommonFlags& common) {
   } catch (const OptionError& e) {
     throw UsageError{"--option " + e.key + ": " + e.problem};
   }
-  cfg.space.fault_kinds = parse_faults(args.value("--faults").value_or("all"), info->name, stores);
+  cfg.space.fault_kinds = parse_faults(args.value("--faults").value_or("all"), *info, stores);
   const std::string resource =
       args.value("--resource").value_or(info->has_fencing_token ? "fenced" : "unfenced");
   if (resource != "fenced" && resource != "unfenced" && resource != "none")

@@ -99,7 +99,7 @@ TEST(MatrixSearch, OnlyTheCheckersAskedForAreShown) {
 
 TEST(CounterexampleWriter, WritesTheScenarioAndTraceAndReplaysThem) {
   SearchConfig c;
-  c.space = matrix_space("zk-slow", "pause");
+  c.space = matrix_space(resolve_algorithm("zk-slow"), "pause");
   c.runs = 60;
   c.checkers = {"mutual-exclusion"};
   const Search s(c);

@@ -24,7 +24,7 @@ void require_holds(const RunResult& r, const std::string& checker) {
 RC_GTEST_PROP(SearchProps, EveryAlgorithmKeepsMutualExclusionWithoutFaults, ()) {
   for (const auto& algo : algorithms()) {
     SearchSpace space;
-    space.algorithm = algo.name;  // no fault kinds: no faults
+    space.algorithm = &algo;  // no fault kinds: no faults
     const Scenario s = *gen_scenario(space);
     RC_ASSERT(s.faults.empty());
     RC_TAG(algo.name);
@@ -33,9 +33,9 @@ RC_GTEST_PROP(SearchProps, EveryAlgorithmKeepsMutualExclusionWithoutFaults, ()) 
 }
 
 RC_GTEST_PROP(SearchProps, RecipeWithFencedResourceKeepsFencingAndLostUpdateUnderEveryFault, ()) {
-  for (const auto& kind : supported_fault_kinds("recipe")) {
+  for (const auto& kind : supported_fault_kinds(resolve_algorithm("recipe"))) {
     SearchSpace space;
-    space.algorithm = "recipe";
+    space.algorithm = &resolve_algorithm("recipe");
     space.fault_kinds = {kind};
     space.resource = true;
     space.fenced = true;
@@ -53,7 +53,7 @@ TEST(SearchProps, FindsAndShrinksMutualExclusionViolationsUnderLongPauses) {
   for (const std::string algo : {"recipe", "zk-fast"}) {
     for (uint64_t seed : {1u, 2u, 3u}) {
       SearchConfig c;
-      c.space.algorithm = algo;
+      c.space.algorithm = &resolve_algorithm(algo);
       c.space.fault_kinds = {FaultKind::Pause};
       c.seed = seed;
       c.runs = 500;
@@ -90,7 +90,8 @@ TEST(SearchProps, FindsAndShrinksMutualExclusionViolationsUnderLongPauses) {
 // scenario is still one the generator could have produced (bounds included).
 RC_GTEST_PROP(SearchProps, ShrinksStayInTheSearchSpace, ()) {
   SearchSpace space;
-  space.algorithm = *rc::gen::elementOf(std::vector<std::string>{"recipe", "zk-fast", "zk-slow"});
+  space.algorithm = &resolve_algorithm(
+      *rc::gen::elementOf(std::vector<std::string>{"recipe", "zk-fast", "zk-slow"}));
   space.fault_kinds = {FaultKind::Pause, FaultKind::Partition, FaultKind::Crash};
   const auto shrinkable = gen_scenario(space)(rc::Random(*rc::gen::arbitrary<uint64_t>()), 100);
   auto shrinks = shrinkable.shrinks();

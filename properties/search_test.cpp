@@ -22,7 +22,7 @@ namespace {
 SearchConfig config(const std::string& algorithm, std::vector<FaultKind> kinds, uint64_t runs,
                     uint64_t seed = 1) {
   SearchConfig c;
-  c.space.algorithm = algorithm;
+  c.space.algorithm = &resolve_algorithm(algorithm);
   c.space.fault_kinds = std::move(kinds);
   c.space.resource = true;
   c.seed = seed;
@@ -31,7 +31,8 @@ SearchConfig config(const std::string& algorithm, std::vector<FaultKind> kinds, 
 }
 
 TEST(Search, ShardsTogetherRunExactlyTheUnshardedSearch) {
-  const SearchConfig whole = config("recipe", supported_fault_kinds("recipe"), 60);
+  const SearchConfig whole =
+      config("recipe", supported_fault_kinds(resolve_algorithm("recipe")), 60);
   const auto expected = run_search(Search(whole), false);
   ASSERT_EQ(expected.size(), 60u);
 
@@ -70,7 +71,7 @@ TEST(Search, SameSeedSameCasesAndResults) {
 
 TEST(Search, GeneratedScenariosAreValidAndRoundTrip) {
   for (const auto& algo : algorithms()) {
-    const Search s(config(algo.name, supported_fault_kinds(algo.name), 150, 3));
+    const Search s(config(algo.name, supported_fault_kinds(algo), 150, 3));
     size_t faults = 0;
     for (uint64_t i = 0; i < 150; ++i) {
       const Scenario sc = s.generate(i).value();
@@ -92,7 +93,7 @@ TEST(Search, GeneratedScenariosAreValidAndRoundTrip) {
 }
 
 TEST(Search, EveryShrinkIsAValidScenario) {
-  const Search s(config("recipe", supported_fault_kinds("recipe"), 30, 11));
+  const Search s(config("recipe", supported_fault_kinds(resolve_algorithm("recipe")), 30, 11));
   for (uint64_t i = 0; i < 30; ++i) {
     rc::Shrinkable<Scenario> current = s.generate(i);
     // Walk down the first shrink of each level, checking every sibling on the way.
@@ -190,24 +191,26 @@ TEST(Search, OnlyTheEnabledKindsAreDrawn) {
 }
 
 TEST(Search, UnknownAlgorithmIsRefused) {
-  SearchSpace bad;
-  bad.algorithm = "nope";
-  EXPECT_THROW(gen_scenario(bad), std::invalid_argument);
+  EXPECT_THROW(resolve_algorithm("nope"), UnknownAlgorithm);
+  const SearchSpace without_algorithm;  // the name was never resolved
+  EXPECT_THROW(gen_scenario(without_algorithm), std::invalid_argument);
 }
 
 TEST(Matrix, FaultClassesAndTally) {
-  EXPECT_EQ(fault_class_kinds("lost-reply", "recipe"),
+  EXPECT_EQ(fault_class_kinds("lost-reply", resolve_algorithm("recipe")),
             std::vector<FaultKind>{FaultKind::DropReply});
-  EXPECT_TRUE(fault_class_kinds("none", "recipe").empty());
-  EXPECT_EQ(fault_class_kinds("all", "recipe"), supported_fault_kinds("recipe"));
-  EXPECT_EQ(fault_class_kinds("server_stall", "recipe"),
+  EXPECT_TRUE(fault_class_kinds("none", resolve_algorithm("recipe")).empty());
+  EXPECT_EQ(fault_class_kinds("all", resolve_algorithm("recipe")),
+            supported_fault_kinds(resolve_algorithm("recipe")));
+  EXPECT_EQ(fault_class_kinds("server_stall", resolve_algorithm("recipe")),
             std::vector<FaultKind>{FaultKind::ServerStall});
   // A kind's older spellings name it too.
-  EXPECT_EQ(fault_class_kinds("expire", "recipe"),
+  EXPECT_EQ(fault_class_kinds("expire", resolve_algorithm("recipe")),
             std::vector<FaultKind>{FaultKind::ExpireSession});
   // store_crash needs several stores.
-  EXPECT_EQ(supported_fault_kinds("recipe").size() + 1, supported_fault_kinds("redlock", 5).size());
-  EXPECT_THROW(fault_class_kinds("meteor", "recipe"), std::invalid_argument);
+  EXPECT_EQ(supported_fault_kinds(resolve_algorithm("recipe")).size() + 1,
+            supported_fault_kinds(resolve_algorithm("redlock"), 5).size());
+  EXPECT_THROW(fault_class_kinds("meteor", resolve_algorithm("recipe")), std::invalid_argument);
 
   std::vector<CaseResult> rs(3);
   rs[0] = {0, {"mutual-exclusion", "fencing"}, {}, 10};
@@ -226,11 +229,11 @@ TEST(Matrix, FaultClassesAndTally) {
 
 TEST(Matrix, FaultClassColumnsAlwaysHaveAFault) {
   SearchConfig c;
-  c.space = matrix_space("recipe", "pause");
+  c.space = matrix_space(resolve_algorithm("recipe"), "pause");
   c.runs = 100;
   EXPECT_TRUE(c.space.resource);
   EXPECT_TRUE(c.space.fenced);  // recipe has a token
-  EXPECT_FALSE(matrix_space("zk-slow", "none").fenced);
+  EXPECT_FALSE(matrix_space(resolve_algorithm("zk-slow"), "none").fenced);
   const Search s(c);
   for (uint64_t i = 0; i < c.runs; ++i) {
     const auto shrinkable = s.generate(i);

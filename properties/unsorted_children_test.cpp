@@ -97,7 +97,7 @@ void register_test_locks() {
 // The checkers that failed in a 60-case search without faults: the listing order alone.
 std::vector<std::string> failed_checkers(const std::string& algorithm) {
   sim::search::SearchConfig c;
-  c.space.algorithm = algorithm;
+  c.space.algorithm = &resolve_algorithm(algorithm);
   c.seed = 1;
   c.runs = 60;
   std::vector<std::string> failed;

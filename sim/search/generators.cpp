@@ -71,7 +71,7 @@ Fault to_fault(const FaultDraft& d, int clients, Duration timeout, int stores) {
 
 Scenario to_scenario(const SearchSpace& space, int stores, const Draft& d) {
   Scenario s;
-  s.algorithm = space.algorithm;
+  s.algorithm = space.algorithm->name;
   s.options = space.options;
   s.seed = d.seed;
   s.clients = d.clients;
@@ -105,8 +105,8 @@ Scenario to_scenario(const SearchSpace& space, int stores, const Draft& d) {
 
 }  // namespace
 
-std::vector<FaultKind> supported_fault_kinds(const std::string& algorithm, int stores) {
-  if (stores <= 0) stores = resolve_algorithm(algorithm).stores;
+std::vector<FaultKind> supported_fault_kinds(const AlgorithmInfo& algorithm, int stores) {
+  if (stores <= 0) stores = algorithm.stores;
   std::vector<FaultKind> out;
   for (const FaultDescriptor* d : fault_table())
     if (stores >= d->min_stores) out.push_back(d->kind);
@@ -114,7 +114,9 @@ std::vector<FaultKind> supported_fault_kinds(const std::string& algorithm, int s
 }
 
 rc::Gen<Scenario> gen_scenario(const SearchSpace& space) {
-  const AlgorithmInfo& info = resolve_algorithm(space.algorithm);  // or UnknownAlgorithm
+  if (!space.algorithm)
+    throw std::invalid_argument("gen_scenario: the search space has no algorithm");
+  const AlgorithmInfo& info = *space.algorithm;
   const int stores = info.store_count(info.validate(space.options));
 
   // 0..max_faults faults, whatever the size: the container's length is drawn from the

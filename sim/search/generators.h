@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/lock.h"
 #include "core/time.h"
 #include "sim/scenario.h"
 
@@ -30,7 +31,8 @@ namespace lockstep::sim::search {
 
 // What a search may vary. Everything else is drawn by the generator.
 struct SearchSpace {
-  std::string algorithm = "recipe";
+  // The algorithm, resolved once where its name came in (resolve_algorithm); required.
+  const AlgorithmInfo* algorithm = nullptr;
   // Fault kinds to draw from; empty: no faults at all.
   std::vector<FaultKind> fault_kinds;
   bool resource = false;           // a resource in every critical section
@@ -46,15 +48,15 @@ struct SearchSpace {
 // The fault kinds the generator can draw for an algorithm: every kind of the table
 // (sim/faults/table.h) whose min_stores the algorithm has (store_crash needs several).
 // `stores`: the stores the algorithm opens with its options (0: its default).
-std::vector<FaultKind> supported_fault_kinds(const std::string& algorithm, int stores = 0);
+std::vector<FaultKind> supported_fault_kinds(const AlgorithmInfo& algorithm, int stores = 0);
 
 // Scenarios for `space`: 2-8 clients, 1-8 cycles, hold 1ms-3s (capped so that all the
 // critical sections fit in a quarter of the duration), think 0-100ms, an acquire timeout
 // of half the duration, session timeout 1s, 2s or 4s, network latency from
 // sub-millisecond to ~200ms, and min_faults .. max_faults faults of the enabled kinds
 // whose sizes straddle the session timeout.
-// Throws std::invalid_argument for an unknown algorithm, OptionError for an option the
-// algorithm refuses.
+// Throws std::invalid_argument for a space without an algorithm, OptionError for an option
+// the algorithm refuses.
 rc::Gen<Scenario> gen_scenario(const SearchSpace& space);
 
 }  // namespace lockstep::sim::search

@@ -44,7 +44,7 @@ const std::vector<FaultClass>& fault_classes() {
   return classes;
 }
 
-std::vector<FaultKind> fault_class_kinds(const std::string& name, const std::string& algorithm,
+std::vector<FaultKind> fault_class_kinds(const std::string& name, const AlgorithmInfo& algorithm,
                                          int stores) {
   if (name == "all") return supported_fault_kinds(algorithm, stores);
   for (const auto& c : fault_classes())
@@ -58,15 +58,15 @@ std::vector<FaultKind> fault_class_kinds(const std::string& name, const std::str
                               "\" (known: " + join(known, ", ") + ")");
 }
 
-SearchSpace matrix_space(const std::string& algorithm, const std::string& fault_class) {
+SearchSpace matrix_space(const AlgorithmInfo& algorithm, const std::string& fault_class) {
   SearchSpace s;
-  s.algorithm = algorithm;
+  s.algorithm = &algorithm;
   s.fault_kinds = fault_class_kinds(fault_class, algorithm);
   // A fault class's column is about that fault: a scenario without one would only repeat
   // the "none" column.
   s.min_faults = s.fault_kinds.empty() ? 0 : 1;
   s.resource = true;
-  s.fenced = resolve_algorithm(algorithm).has_fencing_token;
+  s.fenced = algorithm.has_fencing_token;
   return s;
 }
 

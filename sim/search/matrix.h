@@ -26,14 +26,14 @@ const std::vector<FaultClass>& fault_classes();
 
 // The fault kinds of a class (or of a fault kind's own name or alias) for an algorithm;
 // throws std::invalid_argument for a name that is neither.
-std::vector<FaultKind> fault_class_kinds(const std::string& name, const std::string& algorithm,
+std::vector<FaultKind> fault_class_kinds(const std::string& name, const AlgorithmInfo& algorithm,
                                          int stores = 0);
 
 // What a matrix cell searches: the class's fault kinds (at least one fault per scenario
 // except in "none"), and a resource in every critical
 // section: fenced for algorithms with a token (the fencing and lost-update cells then ask
 // whether fencing saves them), unfenced for those without one (the cells show the damage).
-SearchSpace matrix_space(const std::string& algorithm, const std::string& fault_class);
+SearchSpace matrix_space(const AlgorithmInfo& algorithm, const std::string& fault_class);
 
 // The checkers in the order tables list them: the safety checkers first, then any other
 // name, alphabetically.

@@ -9,9 +9,10 @@ namespace lockstep::sim::search {
 
 MatrixSearch::MatrixSearch(MatrixConfig config) : config_(std::move(config)) {
   for (const auto& algorithm : config_.algorithms) {
+    const AlgorithmInfo& info = resolve_algorithm(algorithm);  // the row's one lookup
     for (const auto& fc : fault_classes()) {
       SearchConfig cfg;
-      cfg.space = matrix_space(algorithm, fc.name);
+      cfg.space = matrix_space(info, fc.name);
       cfg.seed = config_.seed;
       cfg.runs = config_.runs;
       cfg.checkers = config_.checkers;
