@@ -85,6 +85,24 @@ TEST(Scenario, MissingKeysGetTheDocumentedDefaults) {
   EXPECT_TRUE(s == expected);
 }
 
+TEST(Scenario, FormatIsOptionalAndANewerOneIsRefusedBeforeItsKeys) {
+  Scenario expected;
+  expected.algorithm = "recipe";
+  EXPECT_TRUE(parse_scenario(doc(R"("format": 1)")) == expected);
+  // A newer file may have keys this build lacks: the refusal names the formats, not a key.
+  EXPECT_EQ(error_of(R"({"format": 2, "algorithm": "recipe", "quorum": 3})"),
+            "format: the file is scenario format 2, this lockstep reads format 1 (a newer "
+            "lockstep wrote it)");
+  EXPECT_EQ(error_of(doc(R"("format": 18446744073709551615)")).rfind("format: the file is", 0),
+            0u);
+  EXPECT_EQ(error_of(doc(R"("format": "1")")),
+            "format: must be an integer (this lockstep reads format 1), got \"1\"");
+  EXPECT_EQ(error_of(doc(R"("format": 1.5)")),
+            "format: must be an integer (this lockstep reads format 1), got 1.5");
+  EXPECT_EQ(error_of(doc(R"("format": 0)")), "format: must be at least 1, got 0");
+  EXPECT_EQ(error_of(doc(R"("format": -3)")), "format: must be at least 1, got -3");
+}
+
 TEST(Scenario, ReadsEveryTopLevelKey) {
   Scenario s = parse_scenario(R"({
     "algorithm": "zk-fast",

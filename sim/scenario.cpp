@@ -209,8 +209,19 @@ Scenario parse_scenario(const std::string& json_text) {
   json doc = parse_json(json_text);
   if (!doc.is_object()) fail("scenario", "the document must be a JSON object, got " + show(doc));
   Obj top(doc, "");
-  top.only({"algorithm", "options", "seed", "clients", "session_timeout", "lock_path", "workload",
-            "network", "server", "faults", "nemesis", "resource", "fencing", "duration"});
+  // Before the keys: a newer format may have keys this build does not know.
+  if (const json* v = top.find("format")) {
+    const std::string reads = "this lockstep reads format " + std::to_string(kScenarioFormat);
+    if (!v->is_number_integer())
+      fail("format", "must be an integer (" + reads + "), got " + show(*v));
+    if (v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(kScenarioFormat))
+      fail("format", "the file is scenario format " + show(*v) + ", " + reads +
+                         " (a newer lockstep wrote it)");
+    if (v->get<int64_t>() < 1) fail("format", "must be at least 1, got " + show(*v));
+  }
+  top.only({"format", "algorithm", "options", "seed", "clients", "session_timeout", "lock_path",
+            "workload", "network", "server", "faults", "nemesis", "resource", "fencing",
+            "duration"});
   Scenario s;
 
   const json* algorithm = top.find("algorithm");

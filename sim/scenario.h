@@ -118,6 +118,10 @@ struct ScenarioError {
   std::string message;  // e.g. "workload.hold: \"5\" is not a duration with a unit"
 };
 
+// The scenario file format this build reads and writes (docs/scenario.md, "format"): a file
+// may say which it follows; one from a newer format is refused rather than half-read.
+inline constexpr int kScenarioFormat = 1;
+
 // Parses and validates a scenario document (JSON text). Throws ScenarioError.
 Scenario parse_scenario(const std::string& json_text);
 // The largest scenario file read (docs/scenario.md): the biggest counterexample written
