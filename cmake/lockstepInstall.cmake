@@ -33,6 +33,17 @@ target_link_libraries(lockstep_all INTERFACE lockstep_cli)
 install(TARGETS lockstep RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS lockstep_core lockstep_sim lockstep_real lockstep_cli lockstep_all
         EXPORT lockstepTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+# install/strip (the Debian package) strips the command but leaves static libraries
+# alone; their debug info is most of their size (about 200 MB), so drop it, keeping the
+# symbols a user's program links against.
+install(CODE "
+  if(CMAKE_INSTALL_DO_STRIP)
+    foreach(part core sim real cli)
+      execute_process(COMMAND \"${CMAKE_STRIP}\" --strip-debug
+        \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/liblockstep_\${part}.a\"
+        COMMAND_ERROR_IS_FATAL ANY)
+    endforeach()
+  endif()")
 install(FILES ${PROJECT_SOURCE_DIR}/include/lockstep/lockstep.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/lockstep)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/core ${PROJECT_SOURCE_DIR}/sim ${PROJECT_SOURCE_DIR}/real
