@@ -3,7 +3,8 @@
 # prefix, copy examples/external-lock out of that prefix (so nothing points back into the
 # source tree), configure and build it with only CMAKE_PREFIX_PATH=prefix, and check its
 # lock: the search must find the documented hole (mutual exclusion), shrink it, and the
-# written counterexample must replay to the same violation with `run`.
+# written counterexample must replay to the same violation with `run`. Also: the package
+# refuses a project that asks for the next major version (SameMajorVersion).
 # usage: external_lock_test.sh BUILD_DIR
 set -euo pipefail
 build="$(cd "$1" && pwd)"
@@ -42,4 +43,13 @@ status=0
 "$bin" run "$cex" >"$work/replay.txt" 2>&1 || status=$?
 ((status == 1)) || { cat "$work/replay.txt"; fail "replay exited $status, expected 1"; }
 grep -q "mutual-exclusion *FAIL" "$work/replay.txt" || { cat "$work/replay.txt"; fail "replay did not fail mutual-exclusion"; }
+# The version file: SameMajorVersion, so a project asking for the next major is refused.
+mkdir -p "$work/next-major"
+printf 'cmake_minimum_required(VERSION 3.20)\nproject(p LANGUAGES CXX)\nfind_package(lockstep %s CONFIG REQUIRED)\n' \
+  "$(("$("$bin" --version | sed 's/^lockstep \([0-9]*\)\..*/\1/')" + 1)).0" >"$work/next-major/CMakeLists.txt"
+if cmake -S "$work/next-major" -B "$work/next-major/build" -DCMAKE_PREFIX_PATH="$prefix" \
+  >"$work/next-major.log" 2>&1; then
+  fail "find_package(lockstep NEXT_MAJOR) was accepted"
+fi
+grep -q "compatible with requested version" "$work/next-major.log" || { cat "$work/next-major.log"; fail "not refused by the version file"; }
 echo "external_lock_test: the hole found, shrunk and replayed ($cex)"
