@@ -1,7 +1,11 @@
 // `lockstep live`: the workload on a real store, in real time, with real faults, judged
 // by the same checkers as a simulated run (real/live_runner.h). And `lockstep
 // live-client`, the hidden subcommand each client process of a live run is.
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -11,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/report.h"
 #include "core/lock.h"
+#include "real/blackbox/client_backend.h"
 #include "real/live_client.h"
 #include "real/live_runner.h"
 #include "real/local_store.h"
@@ -63,6 +68,14 @@ store 0 with its data); the others are listed as skipped. Flags given as well ov
                           history at that moment); AT is counted from the start
   --lock-path P           the lock's path under the run's own path (default /locks/a)
   --duration D            give up after D: clients still running are killed (default 120s)
+  --client-cmd "CMD ARGS" the clients are this program, any language, as black boxes
+                          (split on whitespace, run without a shell; one zk: store): it
+                          reads ops and writes events as JSON lines (docs/live.md)
+  --client-timeout D      --client-cmd: how long a client may take to say "ready" and to
+                          answer an op, on top of an acquire's own timeout (default: 60s
+                          for ready, max(10s, 3 x the session timeout) for an answer)
+  --client-logs DIR       --client-cmd: where client-N.log gets client N's stderr
+                          (default: a new directory under $TMPDIR or /tmp)
   --trace FILE            write the merged history as JSON lines
   --help                  this text
 
@@ -89,13 +102,33 @@ LiveFault parse_fault(const std::string& text, int clients) {
   }
 }
 
+// The directory for the clients' stderr logs: the one given (made if missing), or a new
+// one under $TMPDIR (or /tmp).
+std::string client_log_dir(const std::optional<std::string>& given) {
+  if (given) {
+    if (::mkdir(given->c_str(), 0755) != 0 && errno != EEXIST)
+      throw UsageError{"--client-logs: cannot make \"" + *given + "\": " + std::strerror(errno)};
+    struct stat st {};
+    if (::lstat(given->c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      throw UsageError{"--client-logs: \"" + *given + "\" is not a directory"};
+    return *given;
+  }
+  const char* tmp = std::getenv("TMPDIR");
+  std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/lockstep-clients-XXXXXX";
+  if (!::mkdtemp(templ.data()))
+    throw UsageError{"--client-logs: cannot make a directory under " +
+                     std::string(tmp && *tmp ? tmp : "/tmp") + ": " + std::strerror(errno)};
+  return templ;
+}
+
 }  // namespace
 
 int live_command(const std::vector<std::string>& argv) {
   Args args(argv,
             {"--store", "--algo", "--option", "--clients", "--cycles", "--hold", "--think",
              "--session-timeout", "--acquire-timeout", "--resource", "--resource-store",
-             "--fencing", "--fault", "--lock-path", "--duration", "--trace"},
+             "--fencing", "--fault", "--lock-path", "--duration", "--trace", "--client-cmd",
+             "--client-timeout", "--client-logs"},
             {"--help"});
   if (args.has("--help")) {
     std::string help = kLiveHelp;
@@ -263,7 +296,31 @@ int live_command(const std::vector<std::string>& argv) {
 
   std::unique_ptr<real::LiveBackend> backend;
   std::string store_text;
-  if (local) {
+  if (auto cmd = args.value("--client-cmd")) {
+    if (args.has("--algo") || !args.values("--option").empty())
+      throw UsageError{"--client-cmd: the client is the lock; --algo and --option do not apply"};
+    if (local || connect.size() != 1)
+      throw UsageError{"--client-cmd: give exactly one --store zk:HOST:PORT[,...][/chroot]"};
+    real::blackbox::ClientCommand command;
+    try {
+      command.argv = real::blackbox::split_command(*cmd);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError{std::string("--client-cmd: ") + e.what()};
+    }
+    command.log_dir = client_log_dir(args.value("--client-logs"));
+    real::blackbox::ClientDeadlines deadlines;
+    if (args.value("--client-timeout")) {
+      deadlines.ready = deadlines.answer = duration_flag(args, "--client-timeout", Duration(0));
+      if (deadlines.ready <= Duration(0)) throw UsageError{"--client-timeout: must be positive"};
+    }
+    // What the report's heading names instead of an algorithm.
+    spec.client.algorithm = "client " + *cmd;
+    spec.client.connect = {connect.front()};
+    std::cerr << "lockstep live: client stderr goes to " << command.log_dir << "/client-N.log\n";
+    backend = std::make_unique<real::blackbox::ClientCommandBackend>(std::move(command),
+                                                                     connect.front(), deadlines);
+    store_text = backend->describe();
+  } else if (local) {
     backend = std::make_unique<real::LocalBackend>();
     store_text = "local:";
   } else {

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <functional>
 #include <future>
@@ -579,8 +580,11 @@ void Coordinator::run() {
   std::optional<Time> cut;  // when the duration ran out, if it did
 
   t0_ = steady_now();
-  for (const auto& text : spec_.notes) note(-1, text);
   for (int i = 0; i < spec_.clients; ++i) backend_.start(client_spec(i));
+  // Clients that take seconds to be ready (a JVM) start the run's clock once they are, so
+  // that fault times count from where the workload begins.
+  if (backend_.wait_until_started(spec_.duration)) t0_ = steady_now();
+  for (const auto& text : spec_.notes) note(-1, text);
 
   for (;;) {
     // Faults and their follow-ups that are due, in time order.
@@ -685,10 +689,17 @@ Task<Final> finish(Env& env, Store& store, std::string lock_path, std::string ro
   const std::string rpath = resource_path(lock_path);
   GetReply got = co_await s.get(rpath);
   if (got.err == Error::Ok) {
-    if (auto st = parse_resource(got.data))
+    int64_t plain = 0;
+    const char* end = got.data.data() + got.data.size();
+    const auto as_plain = std::from_chars(got.data.data(), end, plain);
+    if (auto st = parse_resource(got.data)) {
       f.resource.final_value = st->value;
-    else
+    } else if (!got.data.empty() && as_plain.ec == std::errc() && as_plain.ptr == end) {
+      // A black-box client's counter (real/blackbox): a plain decimal number.
+      f.resource.final_value = plain;
+    } else {
       f.resource.final_error = rpath + " holds \"" + got.data + "\"";
+    }
   } else if (got.err != Error::NoNode) {
     f.resource.final_error = rpath + ": " + std::string(error_name(got.err));
   }
@@ -778,7 +789,8 @@ LiveRunResult run_live(const LiveRunSpec& spec, LiveBackend& backend) {
                  .leftover_nodes = f.leftover,
                  .end = coordinator.end(),
                  .all_clients_done = true,
-                 .store_requests = 0};
+                 .store_requests = 0,
+                 .writes_ordered = backend.writes_ordered()};
   for (const auto& c : clients) {
     facts.all_clients_done &= c.finished;
     facts.store_requests += c.requests;

@@ -79,6 +79,9 @@ class LiveBackend {
   virtual Task<Error> prepare(Env& env, Duration connect_within);
   // Starts client spec.index (again, after a crash).
   virtual void start(const LiveClientSpec& spec) = 0;
+  // After the first start()s: waits (up to `limit`) until every client is ready to run its
+  // workload, which then begins. True if it waited: the run's time 0 is then afterwards.
+  virtual bool wait_until_started(Duration /*limit*/) { return false; }
   // Messages from the clients, waiting up to `wait` for the first. A client that is
   // gone yields one Exited message.
   virtual std::vector<ClientMessage> poll(Duration wait) = 0;
@@ -96,6 +99,9 @@ class LiveBackend {
   virtual ZkNodeOutcome restart_node(const std::string& node);
   // Ends every client still running (resumed first if suspended) and waits for them.
   virtual void kill_all() = 0;
+  // Every accepted resource write carried its zxid (the store's order), so the fencing
+  // checker can judge them. Black-box clients need not say it.
+  virtual bool writes_ordered() const { return true; }
 };
 
 // Clients as processes of their own: `executable live-client ...` (fork + exec), on the

@@ -8,6 +8,9 @@ namespace {
 
 bool always(const History&, const RunFacts&) { return true; }
 bool with_resource(const History&, const RunFacts& f) { return f.resource; }
+bool with_ordered_writes(const History&, const RunFacts& f) {
+  return f.resource && f.writes_ordered;
+}
 bool without_faults(const History&, const RunFacts& f) { return !f.faults; }
 bool with_faults(const History&, const RunFacts& f) { return f.faults; }
 bool with_tokens(const History& h, const RunFacts&) {
@@ -53,7 +56,10 @@ const std::vector<CheckerRow>& checker_table() {
        .needs = "every run",
        .applies = always,
        .check = mutual_exclusion},
-      {.name = "fencing", .needs = "a resource", .applies = with_resource, .check = fencing},
+      {.name = "fencing",
+       .needs = "a resource whose accepted writes name their zxid",
+       .applies = with_ordered_writes,
+       .check = fencing},
       {.name = "lost-update",
        .needs = "a resource",
        .applies = with_resource,

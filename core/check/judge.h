@@ -34,6 +34,10 @@ struct RunFacts {
   Time end{0};                              // true time when the clients settled
   bool all_clients_done = false;
   int64_t store_requests = 0;
+  // Every accepted resource write names its place in the store's order (zxid). Only a
+  // black-box client of a live run may leave it out; the fencing checker then does not
+  // apply (it cannot order the writes).
+  bool writes_ordered = true;
 };
 
 // How long after the faults stopped the system may take to settle, and the longest one

@@ -1,0 +1,42 @@
+#!/usr/bin/python3
+# The template for a `lockstep live --client-cmd` client (docs/live.md): kazoo's Lock
+# here; put your own lock where `lock` is used. Ops come on stdin, events go to stdout,
+# one JSON object per line; anything for people goes to stderr.
+import json, os, sys
+from kazoo.client import KazooClient, KazooState
+from kazoo.exceptions import LockTimeout
+
+def emit(**event):  # flush every line: lockstep stamps it when it reads it
+    print(json.dumps(event), flush=True)
+
+holding = False
+def on_state(state):  # tell lockstep as soon as the library says the lock may be gone
+    if holding and state in (KazooState.SUSPENDED, KazooState.LOST):
+        emit(event="lost", error=state)
+
+zk = KazooClient(hosts=os.environ["LOCKSTEP_ZK"],
+                 timeout=int(os.environ["LOCKSTEP_SESSION_TIMEOUT_MS"]) / 1000)
+zk.add_listener(on_state)
+zk.start()
+session, passwd = zk.client_id  # the password lets lockstep expire the session
+emit(event="ready", session=hex(session), passwd=passwd.hex())
+lock, counter = zk.Lock(os.environ["LOCKSTEP_LOCK_PATH"]), os.environ["LOCKSTEP_RESOURCE_PATH"]
+for line in sys.stdin:
+    op = json.loads(line)["op"]
+    if op == "acquire":
+        try:
+            holding = lock.acquire(timeout=json.loads(line)["timeout_ms"] / 1000)
+            emit(event="acquired")
+        except LockTimeout:
+            emit(event="acquire_failed", error="timeout")
+    elif op == "release":
+        holding = False
+        lock.release()
+        emit(event="released")
+    elif op == "increment":  # unfenced read-modify-write of the counter
+        value = int(zk.get(counter)[0])
+        stat = zk.set(counter, str(value + 1).encode())
+        emit(event="incremented", read=value, wrote=value + 1, accepted=True, zxid=stat.mzxid)
+    elif op == "quit":
+        break
+zk.stop()
