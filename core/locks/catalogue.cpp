@@ -3,7 +3,10 @@
 #include <stdexcept>
 
 #include "core/lock.h"
+#include "core/locks/aiozk_48.h"
+#include "core/locks/curator_678.h"
 #include "core/locks/etcd_session.h"
+#include "core/locks/kazoo_170.h"
 #include "core/locks/lease_fenced.h"
 #include "core/locks/local_lock.h"
 #include "core/locks/recipe.h"
@@ -22,6 +25,15 @@ constexpr int kMaxStores = 64;
 // (GCC bug 96868); leaving them out is the point of designated initialisers here.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+// The zoo of real client bugs: each port takes `bug`, the reported behaviour (true) or
+// the fixed one (false).
+OptionSpec bug_option() {
+  return {.key = "bug",
+          .type = OptionType::Boolean,
+          .default_value = "true",
+          .help = "true: the behaviour the report describes; false: as fixed"};
+}
+
 std::vector<AlgorithmInfo> make_catalogue() {
   using T = OptionType;
   std::vector<AlgorithmInfo> all;
@@ -195,6 +207,37 @@ std::vector<AlgorithmInfo> make_catalogue() {
           },
       .sessionless = true,  // DynamoDB: every call is a request of its own
       .make = locks::make_lease_fenced,
+  });
+  // The zoo: real bugs of lock clients, ported with their fix (docs/findings.md, Zoo).
+  all.push_back({
+      .name = "curator-678",
+      .summary = "Curator InterProcessMutex, CURATOR-678 "
+                 "(https://github.com/apache/curator/issues/1193): release forgets the "
+                 "node when its delete fails under connection loss; the node stays and "
+                 "every later acquire waits behind it. Fix (bug=false): forget it only "
+                 "once deleted (guaranteed delete in the background)",
+      .options = {bug_option()},
+      .has_fencing_token = true,
+      .make = locks::make_curator_678,
+  });
+  all.push_back({
+      .name = "aiozk-48",
+      .summary = "aiozk Lock before PR #48 (https://github.com/micro-fan/aiozk/pull/48): "
+                 "a suspension while acquiring fails the acquire and leaves its node in "
+                 "the queue, untracked, so later acquires wait behind it. Fix (bug=false, "
+                 "commit 65d0cc7): wait to be connected again and go on; no token",
+      .options = {bug_option()},
+      .make = locks::make_aiozk_48,
+  });
+  all.push_back({
+      .name = "kazoo-170",
+      .summary = "kazoo Lock before PR #170 (https://github.com/python-zk/kazoo/pull/170): "
+                 "a waiter whose session expires loses its watch silently and waits out "
+                 "its timeout. Fix (bug=false, commit 0937c79): a connection listener "
+                 "wakes the waiter at every state change; no token, no lost signal",
+      .options = {bug_option()},
+      .sessionless = true,  // KazooClient opens a new session after expiry
+      .make = locks::make_kazoo_170,
   });
   return all;
 }

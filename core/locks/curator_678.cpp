@@ -1,0 +1,254 @@
+#include "core/locks/curator_678.h"
+
+#include <optional>
+
+#include "core/locks/common.h"
+
+namespace lockstep::locks {
+
+namespace {
+
+constexpr std::string_view kProtectedPrefix = "_c_";
+constexpr std::string_view kLockName = "lock-";
+// A delete that keeps meeting ConnectionLoss is handed to a background task after this
+// many tries, as Curator's guaranteed delete does, so the caller is not held up.
+constexpr int kDeleteAttempts = 5;
+constexpr Duration kGuaranteedDeletePause = std::chrono::milliseconds(500);
+
+// Shared between a Curator678Lock and the task watching its session, so the task never
+// touches the Lock (which may be gone before it). `held` is the lost signal of the lease
+// being held, if any; release clears it, so a later lease never sees an earlier one's
+// session trouble.
+struct SessionWatch {
+  std::shared_ptr<Promise<Unit>> held;
+  bool running = false;
+};
+
+bool may_have_lost(SessionState s) { return s != SessionState::Connected; }
+
+void signal_lost(SessionWatch& w) {
+  if (w.held && !w.held->is_set()) w.held->set(Unit{});
+  w.held.reset();
+}
+
+// What Curator leaves to a ConnectionStateListener: SUSPENDED means the lock may be lost
+// (our session may expire on the server while we cannot hear about it, and then another
+// client gets the lock), LOST means it is. One task per session, for every lease on it.
+Task<void> watch_session(std::shared_ptr<Session> session, std::shared_ptr<SessionWatch> w) {
+  for (;;) {
+    SessionEvent ev = co_await session->next_event();
+    // An event between this wake-up and the next subscription would go unseen; the
+    // state tells what it left behind.
+    if (ev == SessionEvent::Suspended || ev == SessionEvent::Expired ||
+        ev == SessionEvent::Closed || may_have_lost(session->state()))
+      signal_lost(*w);
+    if (ev == SessionEvent::Expired || ev == SessionEvent::Closed) {
+      w->running = false;
+      co_return;
+    }
+  }
+}
+
+// Curator's guaranteed delete: keep trying in the background until the node is gone or
+// the session (and with it the ephemeral node) is.
+Task<void> delete_in_background(Env& env, std::shared_ptr<Session> session, std::string path) {
+  for (;;) {
+    co_await env.sleep_for(kGuaranteedDeletePause);
+    Error err = co_await session->remove(path, -1);
+    if (err != Error::ConnectionLoss && err != Error::OperationTimeout) co_return;
+  }
+}
+
+class Curator678Lock final : public Lock {
+ public:
+  explicit Curator678Lock(LockContext ctx)
+      : env_(*ctx.env),
+        session_(ctx.sessions.at(0)),
+        dir_(ctx.path),
+        bug_(ctx.options.boolean("bug")) {}
+
+  Task<AcquireResult> acquire(Time deadline) override {
+    Future<Unit> timeout = env_.timer_at(deadline);
+    Future<SessionState> ended = session_->ended();
+    const std::string guid = env_.random_hex_id();
+    const std::string protected_name =
+        std::string(kProtectedPrefix) + guid + "-" + std::string(kLockName);
+    own_.clear();
+    std::optional<int64_t> czxid;
+
+    // Create, recovering a create whose reply was lost by looking for our GUID.
+    bool maybe_created = false;
+    while (!czxid) {
+      if (env_.now() >= deadline) co_return co_await fail("timeout", maybe_created, guid);
+      if (maybe_created) {
+        ChildrenReply listed = co_await session_->children(dir_);
+        if (session_gone(listed.err)) co_return co_await fail(keeper_error(listed.err, dir_));
+        if (listed.err != Error::Ok && listed.err != Error::NoNode) {
+          co_await first_of(env_.sleep_for(kRetryPause), timeout);
+          continue;
+        }
+        maybe_created = false;
+        for (const auto& name : listed.children)
+          if (name.find(guid) != std::string::npos) own_ = join_path(dir_, name);
+        if (!own_.empty()) {
+          czxid = co_await creation_zxid(deadline);
+          if (!czxid) co_return co_await fail("timeout");
+          break;
+        }
+      }
+      CreateReply created = co_await session_->create(join_path(dir_, protected_name), "",
+                                                      CreateMode::EphemeralSequential);
+      if (created.err == Error::Ok) {
+        own_ = created.path;
+        czxid = created.stat.czxid;
+      } else if (created.err == Error::NoNode) {
+        Error made = co_await ensure_path(env_, *session_, dir_, deadline);
+        if (session_gone(made)) co_return co_await fail(keeper_error(made, dir_));
+      } else if (created.err == Error::ConnectionLoss || created.err == Error::OperationTimeout) {
+        maybe_created = true;
+        co_await first_of(env_.sleep_for(kRetryPause), timeout);
+      } else {
+        co_return co_await fail(keeper_error(created.err, dir_));
+      }
+    }
+
+    // Queue: the lowest sequence number holds; everyone else watches the one just ahead.
+    for (;;) {
+      if (env_.now() >= deadline) co_return co_await fail("timeout");
+      ChildrenReply listed = co_await session_->children(dir_);
+      if (session_gone(listed.err)) co_return co_await fail(keeper_error(listed.err, dir_));
+      if (listed.err != Error::Ok) {
+        co_await first_of(env_.sleep_for(kRetryPause), timeout);
+        continue;
+      }
+      auto queue = sorted_by_sequence(listed.children, kLockName);
+      const std::string_view mine = base_name(own_);
+      size_t index = queue.size();
+      for (size_t i = 0; i < queue.size(); ++i)
+        if (queue[i].name == mine) index = i;
+      if (index == queue.size()) {
+        // Our node is gone: the session that owned it has ended on the server.
+        co_return co_await fail(
+            keeper_error(Error::NoNode, "Sequential path not found: " + std::string(mine)));
+      }
+      if (index == 0) co_return grant(static_cast<uint64_t>(*czxid));
+
+      // Curator reads the predecessor's data rather than calling exists, so that a node
+      // already gone leaves no creation watch behind; either way, gone means list again.
+      GetReply ahead = co_await session_->get(join_path(dir_, queue[index - 1].name), true);
+      if (ahead.err == Error::NoNode) continue;
+      if (session_gone(ahead.err)) co_return co_await fail(keeper_error(ahead.err, dir_));
+      if (ahead.err != Error::Ok || !ahead.watch.valid()) {
+        co_await first_of(env_.sleep_for(kRetryPause), timeout);
+        continue;
+      }
+      co_await first_of(ahead.watch, timeout, ended);
+    }
+  }
+
+  Task<ReleaseResult> release() override {
+    ReleaseResult r;
+    if (!holding_) {
+      r.ok = false;
+      r.error = "You do not own the lock: " + dir_;
+      co_return r;
+    }
+    watch_->held.reset();
+    holding_ = false;
+    std::string path = std::move(own_);
+    own_.clear();
+    // InterProcessMutex.release: `try { internals.releaseLock(path); } finally {
+    // threadData.remove(thread); }`, under a retry policy that gives up at the first
+    // ConnectionLoss. With the bug the node is then forgotten; the fix keeps deleting it
+    // in the background until it (or the session) is gone.
+    Error err = co_await session_->remove(path, -1);
+    if (!bug_ && (err == Error::ConnectionLoss || err == Error::OperationTimeout))
+      env_.spawn(delete_in_background(env_, session_, path));
+    if (err != Error::Ok && err != Error::NoNode) {
+      r.ok = false;
+      r.error = keeper_error(err, path);
+    }
+    co_return r;
+  }
+
+ private:
+  AcquireResult grant(uint64_t token) {
+    holding_ = true;
+    auto lost = std::make_shared<Promise<Unit>>();
+    AcquireResult r;
+    r.acquired = true;
+    r.lease.token = token;
+    r.lease.node_czxid = token;
+    if (auto seq = sequence_number(base_name(own_)); seq && *seq >= 0)
+      r.lease.node_sequence = static_cast<uint64_t>(*seq);
+    r.lease.lost = lost->future();
+    watch_->held = lost;
+    // Trouble that came before the watch task (or between its events) still counts.
+    if (may_have_lost(session_->state())) signal_lost(*watch_);
+    if (!watch_->running && !session_gone_state()) {
+      watch_->running = true;
+      env_.spawn(watch_session(session_, watch_));
+    }
+    return r;
+  }
+
+  bool session_gone_state() const {
+    SessionState s = session_->state();
+    return s == SessionState::Expired || s == SessionState::Closed;
+  }
+
+  // The czxid of our node once it was found by GUID (the create's own Stat was lost).
+  Task<std::optional<int64_t>> creation_zxid(Time deadline) {
+    for (;;) {
+      ExistsReply there = co_await session_->exists(own_);
+      if (there.err == Error::Ok) co_return there.stat.czxid;
+      if (there.err != Error::ConnectionLoss && there.err != Error::OperationTimeout)
+        co_return std::nullopt;
+      if (env_.now() >= deadline) co_return std::nullopt;
+      co_await env_.sleep_for(kRetryPause);
+    }
+  }
+
+  // A waiter that gives up takes its node out of the queue, so nobody waits behind a
+  // client that has stopped waiting. A create that may have applied unseen is looked for
+  // by GUID first, as Curator's protected mode does.
+  Task<AcquireResult> fail(std::string why, bool maybe_created = false, std::string guid = {}) {
+    if (own_.empty() && maybe_created) {
+      ChildrenReply listed = co_await session_->children(dir_);
+      if (listed.err == Error::Ok)
+        for (const auto& name : listed.children)
+          if (name.find(guid) != std::string::npos) own_ = join_path(dir_, name);
+    }
+    if (!own_.empty()) {
+      std::string path = std::move(own_);
+      own_.clear();
+      co_await delete_own(path);
+    }
+    AcquireResult r;
+    r.error = std::move(why);
+    co_return r;
+  }
+
+  Task<Error> delete_own(std::string path) {
+    Error err = co_await remove_retrying(env_, *session_, path, kDeleteAttempts);
+    if (err == Error::ConnectionLoss || err == Error::OperationTimeout)
+      env_.spawn(delete_in_background(env_, session_, path));
+    co_return err;
+  }
+
+  Env& env_;
+  std::shared_ptr<Session> session_;
+  std::string dir_;
+  bool bug_;
+  std::string own_;  // our lock node while queued or holding
+  bool holding_ = false;
+  std::shared_ptr<SessionWatch> watch_ = std::make_shared<SessionWatch>();
+};
+
+}  // namespace
+
+std::unique_ptr<Lock> make_curator_678(LockContext ctx) {
+  return std::make_unique<Curator678Lock>(std::move(ctx));
+}
+
+}  // namespace lockstep::locks
