@@ -31,6 +31,7 @@ commands:
   check --algo A        search generated scenarios for a violation, shrink it, replay it
   check --all           the safety matrix: every algorithm x fault class x checker
   live --store STORE    the workload on a live ZooKeeper (or local:), real faults, same checkers
+  repro NAME... | --all published results about locks: each claim beside lockstep's verdict
   algorithms            the catalogue of lock algorithms
 
 Every command has --help. Exit status: 0 passed, 1 a checker found a violation, 2 bad input.
@@ -57,6 +58,7 @@ int cli_main(int argc, char** argv) {
     if (command == "algorithms") return cli::algorithms_command(rest);
     if (command == "check") return cli::check_command(rest);
     if (command == "live") return cli::live_command(rest);
+    if (command == "repro") return cli::repro_command(rest);
     if (command == "live-client") return cli::live_client_command(rest);
     std::cerr << "lockstep: unknown command \"" << command << "\" (see lockstep --help)\n";
     return 2;
