@@ -37,6 +37,16 @@ namespace lockstep::cli {
 
 namespace {
 
+// This program's name: `lockstep`, or a user's own program built on cli_main, which
+// alone knows the user's algorithms and so is the one that replays their counterexamples.
+std::string program_name() {
+  char path[4096];
+  const ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+  if (n <= 0) return "lockstep";
+  const std::string exe(path, static_cast<size_t>(n));
+  return exe.substr(exe.rfind('/') + 1);
+}
+
 namespace search = sim::search;
 using Clock = std::chrono::steady_clock;
 
@@ -359,7 +369,7 @@ void explain(std::ostream& out, const search::Counterexample& cx,
     out << "replayed        from the file: fails " << cx.checker << " the same way\n";
   else
     out << "REPLAY MISMATCH " << w.mismatch << " (a bug in lockstep: please report it)\n";
-  out << "replay with     lockstep run " << w.scenario_path << "\n";
+  out << "replay with     " << program_name() << " run " << w.scenario_path << "\n";
 }
 
 struct CommonFlags {

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -296,6 +297,7 @@ int live_command(const std::vector<std::string>& argv) {
 
   std::unique_ptr<real::LiveBackend> backend;
   std::string store_text;
+  std::string temp_client_logs;  // the client-N.log dir we made, if --client-logs was not given
   if (auto cmd = args.value("--client-cmd")) {
     if (args.has("--algo") || !args.values("--option").empty())
       throw UsageError{"--client-cmd: the client is the lock; --algo and --option do not apply"};
@@ -308,6 +310,7 @@ int live_command(const std::vector<std::string>& argv) {
       throw UsageError{std::string("--client-cmd: ") + e.what()};
     }
     command.log_dir = client_log_dir(args.value("--client-logs"));
+    if (!args.value("--client-logs")) temp_client_logs = command.log_dir;
     real::blackbox::ClientDeadlines deadlines;
     if (args.value("--client-timeout")) {
       deadlines.ready = deadlines.answer = duration_flag(args, "--client-timeout", Duration(0));
@@ -338,6 +341,15 @@ int live_command(const std::vector<std::string>& argv) {
   backend.reset();
 
   print_live_report(std::cout, spec, store_text, result);
+  // A log directory of our own making goes when every client behaved; it stays, named,
+  // when one did not, since its stderr is where the reason is.
+  if (!temp_client_logs.empty()) {
+    std::error_code ec;
+    if (result.problems.empty())
+      std::filesystem::remove_all(temp_client_logs, ec);
+    else
+      std::cerr << "lockstep live: client logs kept in " << temp_client_logs << "\n";
+  }
   if (auto path = args.value("--trace")) {
     std::ofstream out(*path);
     if (!out) throw UsageError{"--trace: cannot write \"" + *path + "\""};

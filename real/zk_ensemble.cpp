@@ -56,8 +56,12 @@ std::string zk_script() {
   auto slash = dir.rfind('/');
   if (slash == std::string::npos) return "";
   dir.resize(slash);
-  for (const char* up : {"/scripts/zk", "/../scripts/zk", "/../../scripts/zk"})
+  // The source tree's (a build dir's binary), then an installed one beside bin/.
+  for (const char* up :
+       {"/scripts/zk", "/../scripts/zk", "/../../scripts/zk", "/../share/lockstep/zk"})
     if (is_file(dir + up)) return dir + up;
+  for (const char* installed : {"/usr/share/lockstep/zk", "/usr/local/share/lockstep/zk"})
+    if (is_file(installed)) return installed;
   return "";
 }
 
