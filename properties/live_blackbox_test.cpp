@@ -102,7 +102,9 @@ TEST_F(Blackbox, KazooPausedHolderOverlaps) {
   Outcome o = run(client("kazoo-lock"), paused_holder());
   EXPECT_EQ(o.status, 1) << o.out;
   EXPECT_FALSE(o.passed("mutual-exclusion")) << o.out;
-  EXPECT_GE(count(o, "lost_observed"), 1) << o.out;
+  // As with Curator below: kazoo calls its listener on a thread of its own, so whether
+  // `lost` comes before the release that fell due during the pause is a race (seen both
+  // ways on a loaded 2-core machine): not asserted.
 }
 
 TEST_F(Blackbox, CuratorPausedHolderOverlaps) {
