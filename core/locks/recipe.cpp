@@ -61,8 +61,11 @@ Task<void> delete_in_background(Env& env, std::shared_ptr<Session> session, std:
 
 class RecipeLock final : public Lock {
  public:
-  explicit RecipeLock(LockContext ctx)
-      : env_(*ctx.env), session_(ctx.sessions.at(0)), dir_(ctx.path) {}
+  RecipeLock(LockContext ctx, ReleaseDelete release_delete)
+      : env_(*ctx.env),
+        session_(ctx.sessions.at(0)),
+        dir_(ctx.path),
+        release_delete_(release_delete) {}
 
   Task<AcquireResult> acquire(Time deadline) override {
     Future<Unit> timeout = env_.timer_at(deadline);
@@ -154,7 +157,17 @@ class RecipeLock final : public Lock {
     holding_ = false;
     std::string path = std::move(own_);
     own_.clear();
-    Error err = co_await delete_own(path);
+    Error err = Error::Ok;
+    if (release_delete_ == ReleaseDelete::Guaranteed) {
+      err = co_await delete_own(path);
+    } else {
+      // InterProcessMutex.release as CURATOR-678 has it: `try { releaseLock(path); }
+      // finally { threadData.remove(thread); }` under a policy that gives up at once.
+      err = co_await session_->remove(path, -1);
+      if (release_delete_ == ReleaseDelete::OneTryThenBackground &&
+          (err == Error::ConnectionLoss || err == Error::OperationTimeout))
+        env_.spawn(delete_in_background(env_, session_, path));
+    }
     if (err != Error::Ok && err != Error::NoNode) {
       r.ok = false;
       r.error = keeper_error(err, path);
@@ -233,12 +246,17 @@ class RecipeLock final : public Lock {
   std::string own_;  // our lock node while queued or holding
   bool holding_ = false;
   std::shared_ptr<SessionWatch> watch_ = std::make_shared<SessionWatch>();
+  ReleaseDelete release_delete_;
 };
 
 }  // namespace
 
 std::unique_ptr<Lock> make_recipe(LockContext ctx) {
-  return std::make_unique<RecipeLock>(std::move(ctx));
+  return std::make_unique<RecipeLock>(std::move(ctx), ReleaseDelete::Guaranteed);
+}
+
+std::unique_ptr<Lock> make_recipe_releasing(LockContext ctx, ReleaseDelete release) {
+  return std::make_unique<RecipeLock>(std::move(ctx), release);
 }
 
 }  // namespace lockstep::locks

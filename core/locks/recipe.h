@@ -14,4 +14,12 @@ namespace lockstep::locks {
 
 std::unique_ptr<Lock> make_recipe(LockContext ctx);
 
+// How release deletes the lock node. Guaranteed is the recipe's: retried, then kept going
+// in the background (Curator's guaranteed delete). The other two are the release of
+// CURATOR-678 (curator_678.h): one try, giving up at the first ConnectionLoss, after which
+// the node is forgotten (the bug) or kept deleting in the background (the fix).
+enum class ReleaseDelete { Guaranteed, OneTryThenForget, OneTryThenBackground };
+// The recipe with another release; everything else is the recipe's.
+std::unique_ptr<Lock> make_recipe_releasing(LockContext ctx, ReleaseDelete release);
+
 }  // namespace lockstep::locks
