@@ -8,6 +8,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "core/json.h"
 #include "core/options.h"
 #include "sim/scenario.h"
 
@@ -60,19 +61,21 @@ int cli_main(int argc, char** argv) {
     if (command == "live") return cli::live_command(rest);
     if (command == "repro") return cli::repro_command(rest);
     if (command == "live-client") return cli::live_client_command(rest);
-    std::cerr << "lockstep: unknown command \"" << command << "\" (see lockstep --help)\n";
+    std::cerr << "lockstep: unknown command \"" << one_line(command)
+              << "\" (see lockstep --help)\n";
     return 2;
   } catch (const cli::UsageError& e) {
-    std::cerr << "lockstep " << command << ": " << e.message << "\n";
+    std::cerr << "lockstep " << command << ": " << one_line(e.message) << "\n";
     return 2;
   } catch (const sim::ScenarioError& e) {
-    std::cerr << "lockstep " << command << ": " << e.message << "\n";
+    std::cerr << "lockstep " << command << ": " << one_line(e.message) << "\n";
     return 2;
   } catch (const OptionError& e) {
-    std::cerr << "lockstep " << command << ": options." << e.key << ": " << e.problem << "\n";
+    std::cerr << "lockstep " << command << ": options." << one_line(e.key) << ": "
+              << one_line(e.problem) << "\n";
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "lockstep " << command << ": internal error: " << e.what() << "\n";
+    std::cerr << "lockstep " << command << ": internal error: " << one_line(e.what()) << "\n";
     return 3;
   }
 }

@@ -92,6 +92,8 @@ Duration duration_flag(const Args& args, const std::string& flag, Duration def) 
   if (!v) return def;
   auto d = parse_duration(*v);
   if (!d) throw UsageError{flag + ": \"" + *v + "\" is not a duration with a unit (e.g. 250ms)"};
+  if (*d > kMaxInputDuration)
+    throw UsageError{flag + ": \"" + *v + "\" is longer than " + kMaxInputDurationText};
   return *d;
 }
 

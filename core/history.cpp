@@ -1,5 +1,7 @@
 #include "core/history.h"
 
+#include <algorithm>
+
 namespace lockstep {
 
 std::string_view event_kind_name(EventKind k) {
@@ -73,16 +75,24 @@ std::string write_detail(WriteOutcome outcome, std::optional<int64_t> zxid,
 }
 
 int client_in_role(const std::vector<HistoryEvent>& events, int clients, ClientRole role) {
-  const bool holder = role == ClientRole::Holder;
-  std::vector<bool> in_role(static_cast<size_t>(clients > 0 ? clients : 0), false);
-  for (const HistoryEvent& e : events) {
+  return RoleTracker(clients).client_in_role(events, role);
+}
+
+int RoleTracker::client_in_role(const std::vector<HistoryEvent>& events, ClientRole role) {
+  if (events.size() < seen_) {  // a different history: start again
+    std::fill(roles_.begin(), roles_.end(), Role::None);
+    seen_ = 0;
+  }
+  const int clients = static_cast<int>(roles_.size());
+  for (; seen_ < events.size(); ++seen_) {
+    const HistoryEvent& e = events[seen_];
     if (e.client < 0 || e.client >= clients) continue;
     switch (e.kind) {
       case EventKind::Acquired:
-        in_role[e.client] = holder;
+        roles_[e.client] = Role::Holding;
         break;
       case EventKind::AcquireStart:
-        in_role[e.client] = !holder;
+        roles_[e.client] = Role::Waiting;
         break;
       case EventKind::LostObserved:
       case EventKind::ReleaseStart:
@@ -90,14 +100,15 @@ int client_in_role(const std::vector<HistoryEvent>& events, int clients, ClientR
       case EventKind::ClientCrashed:
       case EventKind::ClientStart:
       case EventKind::ClientDone:
-        in_role[e.client] = false;
+        roles_[e.client] = Role::None;
         break;
       default:
         break;
     }
   }
-  for (size_t i = 0; i < in_role.size(); ++i)
-    if (in_role[i]) return static_cast<int>(i);
+  const Role wanted = role == ClientRole::Holder ? Role::Holding : Role::Waiting;
+  for (size_t i = 0; i < roles_.size(); ++i)
+    if (roles_[i] == wanted) return static_cast<int>(i);
   return -1;
 }
 

@@ -80,6 +80,20 @@ enum class ClientRole { Holder, Waiter };
 // "waiter" resolve with it, in the simulator and in live runs alike.
 int client_in_role(const std::vector<HistoryEvent>& events, int clients, ClientRole role);
 
+// client_in_role for a history that grows: each call reads only the events added since the
+// last, so a run with thousands of faults aimed at "holder" does not read its whole
+// history again for each.
+class RoleTracker {
+ public:
+  explicit RoleTracker(int clients) : roles_(static_cast<size_t>(clients > 0 ? clients : 0)) {}
+  int client_in_role(const std::vector<HistoryEvent>& events, ClientRole role);
+
+ private:
+  enum class Role : uint8_t { None, Holding, Waiting };
+  std::vector<Role> roles_;
+  size_t seen_ = 0;
+};
+
 // Where a client's workload records events; the runtime stamps the time.
 class Recorder {
  public:

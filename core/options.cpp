@@ -1,9 +1,13 @@
 #include "core/options.h"
 
+#include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <stdexcept>
 #include <type_traits>
+
+#include "core/json.h"
 
 namespace lockstep {
 
@@ -11,22 +15,32 @@ namespace {
 
 int64_t parse_integer(const std::string& key, const std::string& text) {
   char* end = nullptr;
+  errno = 0;
   long long v = std::strtoll(text.c_str(), &end, 10);
   if (text.empty() || *end != '\0') throw OptionError{key, "is not an integer"};
+  if (errno == ERANGE) throw OptionError{key, "is beyond a 64-bit integer"};
   return v;
 }
 
+// A finite number: "nan", "inf" and 1e309 would make every product with them meaningless.
 double parse_number(const std::string& key, const std::string& text) {
   char* end = nullptr;
   double v = std::strtod(text.c_str(), &end);
   if (text.empty() || *end != '\0') throw OptionError{key, "is not a number"};
+  if (!std::isfinite(v)) throw OptionError{key, "is not a finite number"};
   return v;
+}
+
+Duration within_limit(const std::string& key, Duration d) {
+  if (d > kMaxInputDuration)
+    throw OptionError{key, std::string("must be at most ") + kMaxInputDurationText};
+  return d;
 }
 
 Duration parse_duration_value(const std::string& key, const std::string& text) {
   auto d = parse_duration(text);
   if (!d) throw OptionError{key, "is not a duration with a unit (e.g. \"500ms\")"};
-  return *d;
+  return within_limit(key, *d);
 }
 
 // ZooKeeper-library style: a bare integer is milliseconds.
@@ -35,6 +49,8 @@ Duration parse_millis(const std::string& key, const std::string& text) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
   if (ec == std::errc() && end == text.data() + text.size()) {
     if (ms < 0) throw OptionError{key, "must not be negative"};
+    if (ms > std::chrono::duration_cast<std::chrono::milliseconds>(kMaxInputDuration).count())
+      throw OptionError{key, std::string("must be at most ") + kMaxInputDurationText};
     return std::chrono::milliseconds(ms);
   }
   return parse_duration_value(key, text);
@@ -152,7 +168,7 @@ OptionValues validate_options(const std::vector<OptionSpec>& specs, const Option
   }
   for (const auto& [key, text] : given.all()) {
     auto it = out.entries_.find(key);
-    if (it == out.entries_.end()) throw OptionError{key, "unknown option"};
+    if (it == out.entries_.end()) throw OptionError{one_line(key), "unknown option"};
     it->second.value = parse_option_value(*it->second.spec, text);
   }
   return out;

@@ -4,6 +4,39 @@
 
 namespace lockstep {
 
+Duration add_sat(Duration a, Duration b) {
+  int64_t r;
+  if (__builtin_add_overflow(a.count(), b.count(), &r))
+    return a.count() < 0 ? -kTimeHorizon : kTimeHorizon;
+  return clamp_time(Duration(r));
+}
+
+Duration sub_sat(Duration a, Duration b) {
+  int64_t r;
+  if (__builtin_sub_overflow(a.count(), b.count(), &r))
+    return a.count() < 0 ? -kTimeHorizon : kTimeHorizon;
+  return clamp_time(Duration(r));
+}
+
+Duration mul_sat(Duration d, int64_t k) {
+  int64_t r;
+  if (__builtin_mul_overflow(d.count(), k, &r))
+    return (d.count() < 0) != (k < 0) ? -kTimeHorizon : kTimeHorizon;
+  return clamp_time(Duration(r));
+}
+
+Duration from_double_ns(double ns) {
+  if (ns != ns) return Duration(0);
+  const double h = static_cast<double>(kTimeHorizon.count());
+  if (ns >= h) return kTimeHorizon;
+  if (ns <= -h) return -kTimeHorizon;
+  return Duration(static_cast<int64_t>(ns));
+}
+
+Duration scale_sat(Duration d, double factor) {
+  return from_double_ns(static_cast<double>(d.count()) * factor);
+}
+
 std::optional<Duration> parse_duration(std::string_view text) {
   size_t i = 0;
   if (text.empty()) return std::nullopt;
@@ -31,13 +64,20 @@ std::optional<Duration> parse_duration(std::string_view text) {
   if (!digits) return std::nullopt;
   std::string_view unit = text.substr(i);
   int64_t ns_per_unit = 0;
-  if (unit == "ns") ns_per_unit = 1;
-  else if (unit == "us") ns_per_unit = 1'000;
-  else if (unit == "ms") ns_per_unit = 1'000'000;
-  else if (unit == "s") ns_per_unit = 1'000'000'000;
-  else if (unit == "m") ns_per_unit = 60'000'000'000;
-  else if (unit == "h") ns_per_unit = 3'600'000'000'000;
-  else return std::nullopt;
+  if (unit == "ns")
+    ns_per_unit = 1;
+  else if (unit == "us")
+    ns_per_unit = 1'000;
+  else if (unit == "ms")
+    ns_per_unit = 1'000'000;
+  else if (unit == "s")
+    ns_per_unit = 1'000'000'000;
+  else if (unit == "m")
+    ns_per_unit = 60'000'000'000;
+  else if (unit == "h")
+    ns_per_unit = 3'600'000'000'000;
+  else
+    return std::nullopt;
   if (whole > INT64_MAX / ns_per_unit) return std::nullopt;
   int64_t ns = whole * ns_per_unit + (frac * ns_per_unit) / frac_scale;
   return Duration(ns);
@@ -51,8 +91,8 @@ std::string format_duration(Duration d) {
     int64_t scale;
     const char* name;
   };
-  static const Unit units[] = {{60'000'000'000, "m"}, {1'000'000'000, "s"}, {1'000'000, "ms"},
-                               {1'000, "us"}};
+  static const Unit units[] = {
+      {60'000'000'000, "m"}, {1'000'000'000, "s"}, {1'000'000, "ms"}, {1'000, "us"}};
   if (a != 0) {
     for (const Unit& u : units)
       if (a % u.scale == 0) return sign + std::to_string(a / u.scale) + u.name;

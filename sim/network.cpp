@@ -30,7 +30,7 @@ void Network::to_server(const ConnectionPtr& c, RequestPtr msg) {
     sever(c);
     return;
   }
-  Time t = std::max(fifo_time(c->last_to_server) + f.extra, f.not_before + latency());
+  Time t = std::max(add_sat(fifo_time(c->last_to_server), f.extra), f.not_before + latency());
   c->last_to_server = std::max(c->last_to_server, t);
   c->server_proc->post_at(t, [c, msg = std::move(msg)] {
     if (!c->server_closed && c->server_receive) c->server_receive(msg);
@@ -45,7 +45,7 @@ void Network::to_client(const ConnectionPtr& c, ReplyPtr msg) {
     sever(c);
     return;
   }
-  Time t = std::max(fifo_time(c->last_to_client) + f.extra, f.not_before + latency());
+  Time t = std::max(add_sat(fifo_time(c->last_to_client), f.extra), f.not_before + latency());
   c->last_to_client = std::max(c->last_to_client, t);
   c->client_proc->post_at(t, [c, msg = std::move(msg)] {
     if (!c->client_closed && c->client_receive) c->client_receive(msg);

@@ -93,12 +93,13 @@ Time faults_over(const Scenario& sc) {
   Time end{0};
   auto add = [&end](const Fault& f) {
     Time t = f.at;
-    if (f.length) t = std::max(t, f.at + *f.length);
-    if (f.restart_after) t = std::max(t, f.at + *f.restart_after);
-    if (f.clock.strobe) t = std::max(t, f.at + f.clock.strobe->length + f.clock.strobe->swing);
+    if (f.length) t = std::max(t, add_sat(f.at, *f.length));
+    if (f.restart_after) t = std::max(t, add_sat(f.at, *f.restart_after));
+    if (f.clock.strobe)
+      t = std::max(t, add_sat(f.at, add_sat(f.clock.strobe->length, f.clock.strobe->swing)));
     // A step back holds every timer of that clock (pings included) for as long as the
     // step: the outage lasts that much after the jump.
-    if (f.clock.jump && f.clock.jump->count() < 0) t = std::max(t, f.at - *f.clock.jump);
+    if (f.clock.jump && f.clock.jump->count() < 0) t = std::max(t, sub_sat(f.at, *f.clock.jump));
     end = std::max(end, t);
   };
   for (const Fault& f : sc.faults) add(f);
@@ -146,6 +147,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
                         "\" (known: czxid, sequence, none)"};
 
   World world(sc.seed, options.keep_trace);
+  world.set_event_budget(options.event_budget);
   if (world.tracing())
     world.trace("\"src\":\"world\",\"ev\":\"start\",\"algorithm\":" + json_quote(sc.algorithm) +
                 ",\"seed\":" + std::to_string(sc.seed) +
@@ -207,7 +209,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     // faults aimed at the client (expire_session) and process-wide ones (a crash, a
     // partition, a server stall) still reach it.
     cfg.resource_store = resource_store ? resource_store.get() : &store;
-    cfg.resource_session_timeout = 20 * sc.server.tick_time;
+    cfg.resource_session_timeout = mul_sat(sc.server.tick_time, 20);
     cfg.fencing = *fencing;
     return cfg;
   };
@@ -233,10 +235,16 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   faults.schedule_all();
 
   // Done when every client finished its workload or is down for good.
+  // Asked before every event: it starts at the client that was unsettled last time, so a
+  // thousand clients cost one look per event, and says "settled" only after a full pass.
+  int unsettled = 0;
   auto settled = [&] {
     if (failure) return true;
-    for (int i = 0; i < sc.clients; ++i)
-      if (!recorder.finished(i) && (clients[i]->alive() || faults.restart_pending(i))) return false;
+    auto busy = [&](int i) {
+      return !recorder.finished(i) && (clients[i]->alive() || faults.restart_pending(i));
+    };
+    for (int n = 0; n < sc.clients; ++n, unsettled = (unsettled + 1) % sc.clients)
+      if (busy(unsettled)) return false;
     return true;
   };
   world.run(Time(sc.duration), settled);
@@ -250,7 +258,8 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
       if (sv->session_count() > 0) return false;
     return !resource_server || resource_server->session_count() == 0;
   };
-  world.run(std::min(Time(sc.duration), world.now() + 22 * sc.server.tick_time), no_sessions);
+  world.run(std::min(Time(sc.duration), add_sat(world.now(), mul_sat(sc.server.tick_time, 22))),
+            no_sessions);
   // Likewise a key whose owner gave up on it: it is not left behind, only not yet expired.
   std::optional<Duration> ttl_left;
   for (auto& sv : servers)
@@ -262,10 +271,19 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
         if (longest_ttl_under(sv->tree(), sc.lock_path)) return false;
       return true;
     };
-    world.run(
-        std::min(Time(sc.duration), world.now() + *ttl_left + 2 * sc.server.ttl_check_interval),
-        no_ttl_nodes);
+    world.run(std::min(Time(sc.duration),
+                       add_sat(world.now(),
+                               add_sat(*ttl_left, mul_sat(sc.server.ttl_check_interval, 2)))),
+              no_ttl_nodes);
   }
+
+  if (world.budget_spent())
+    throw ScenarioError{
+        "the run reached its budget of " + std::to_string(options.event_budget) +
+        " simulated steps (events and the work they do) at virtual time " +
+        format_seconds(world.now()) + " of its duration " + format_duration(sc.duration) +
+        ": the scenario asks for more than one run does (docs/scenario.md, Limits); give it "
+        "fewer clients, cycles or faults, or a shorter duration"};
 
   RunFacts facts{.clients = sc.clients,
                  .cycles = sc.workload.cycles,

@@ -26,12 +26,22 @@ struct RunResult : RunOutcome {
   RunStats stats;
 };
 
+// The most simulated steps one run may take (docs/scenario.md, "Limits"): each world event
+// is one step, and the work an event does in proportion to the input (each name of a
+// children listing, each fault window a message passes) is charged too. Every committed
+// scenario takes under 50,000 events; a scenario that asks for far more (a thousand
+// clients doing two billion cycles, a nanosecond strobe for years) is refused when it gets
+// there, seconds into the run, instead of running for hours.
+inline constexpr uint64_t kEventBudget = 1'000'000;
+
 struct RunOptions {
   bool keep_trace = true;  // build the JSON-lines trace (off for fast searches)
+  uint64_t event_budget = kEventBudget;
 };
 
 // Throws ScenarioError for an unknown algorithm and OptionError for an option its
-// catalogue entry refuses, before anything runs.
+// catalogue entry refuses, before anything runs, and ScenarioError for a run that spends
+// its event budget (it is not judged: a cut-off run would blame the algorithm).
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options = {});
 
 }  // namespace lockstep::sim

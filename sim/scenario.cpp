@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "core/json.h"
 #include "core/lock.h"
 #include "sim/faults/table.h"
 #include "sim/scenario_json.h"
@@ -144,6 +145,9 @@ class DuplicateKeyCheck {
 };
 
 json parse_json(const std::string& text) {
+  // Too deep or out of range: refused before the parser (or anything walking its result)
+  // sees it, naming the place.
+  if (auto problem = json_limits_problem(text)) throw ScenarioError{"invalid JSON at " + *problem};
   DuplicateKeyCheck dups;
   try {
     return json::parse(
@@ -155,6 +159,9 @@ json parse_json(const std::string& text) {
     size_t pos = what.find("at line ");
     if (pos != std::string::npos) throw ScenarioError{"invalid JSON " + what.substr(pos)};
     throw ScenarioError{"invalid JSON at byte " + std::to_string(e.byte) + ": " + what};
+  } catch (const json::exception& e) {
+    // Anything else the parser refuses (json_limits_problem should have named it first).
+    throw ScenarioError{std::string("invalid JSON: ") + e.what()};
   }
 }
 
@@ -189,6 +196,7 @@ std::string known_algorithms() {
 // or object is written as that JSON, everything else as a string. Strings and null are
 // excluded because they would read back as different text.
 ordered_json option_value(const std::string& text) {
+  if (json_limits_problem(text)) return text;
   ordered_json v = ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
   bool structural = v.is_number() || v.is_boolean() || v.is_array() || v.is_object();
   if (structural && v.dump() == text) return v;
@@ -309,6 +317,15 @@ Scenario parse_scenario(const std::string& json_text) {
       s.nemesis.mean_interval = read_duration(*x, o.at("mean_interval"), Sign::Positive);
     if (const json* x = o.find("quiet_after"))
       s.nemesis.quiet_after = read_duration(*x, o.at("quiet_after"), Sign::NonNegative);
+    // About window / mean_interval faults are drawn, each scheduled up front.
+    const Duration window = std::min(s.nemesis.quiet_after, s.duration);
+    if (window / s.nemesis.mean_interval > static_cast<int64_t>(kMaxNemesisFaults / 2))
+      fail(o.at("mean_interval"),
+           format_duration(s.nemesis.mean_interval) + " would draw about " +
+               std::to_string(window / s.nemesis.mean_interval) + " faults before " +
+               format_duration(window) + " (the limit is " + std::to_string(kMaxNemesisFaults / 2) +
+               ": make it at least " +
+               format_duration(window / static_cast<int64_t>(kMaxNemesisFaults / 2)) + ")");
   }
   if (const json* v = top.find("faults")) {
     if (!v->is_array()) fail("faults", "must be an array, got " + show(*v));

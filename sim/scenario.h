@@ -78,6 +78,11 @@ struct Fault {
   bool operator==(const Fault&) const = default;
 };
 
+// The most faults a nemesis draws in one run. The parser refuses a nemesis whose
+// min(quiet_after, duration) / mean_interval is above half of it, so an accepted scenario
+// never comes near it.
+inline constexpr size_t kMaxNemesisFaults = 100000;
+
 struct NemesisSpec {
   bool enabled = false;
   std::vector<FaultKind> kinds;

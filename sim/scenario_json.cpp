@@ -4,10 +4,14 @@
 #include <climits>
 #include <cstdlib>
 
+#include "core/json.h"
+
 namespace lockstep::sim::scenario_json {
 
+// A key path may hold the document's own keys: control characters in them are escaped,
+// so the message stays one line.
 [[noreturn]] void fail(const std::string& path, const std::string& problem) {
-  throw ScenarioError{path + ": " + problem};
+  throw ScenarioError{one_line(path + ": " + problem)};
 }
 
 bool contains(const std::vector<std::string>& names, const std::string& name) {
@@ -68,6 +72,10 @@ bool duration_shaped(std::string_view t) {
                         unit == "m" || unit == "h");
 }
 
+std::string too_long(const json& v) {
+  return std::string("must be at most ") + kMaxInputDurationText + ", got " + show(v);
+}
+
 }  // namespace
 
 Duration read_duration(const json& v, const std::string& path, Sign sign) {
@@ -81,10 +89,11 @@ Duration read_duration(const json& v, const std::string& path, Sign sign) {
   if (!d) {
     if (!t.empty() && t[0] == '-' && parse_duration(std::string_view(t).substr(1)))
       fail(path, "must not be negative, got " + show(v));
-    if (duration_shaped(t)) fail(path, show(v) + " is too large");
+    if (duration_shaped(t)) fail(path, too_long(v));
     fail(path, show(v) + " is not a duration with a unit " + kUnits);
   }
   if (sign == Sign::Positive && d->count() <= 0) fail(path, "must be positive, got " + show(v));
+  if (*d > kMaxInputDuration) fail(path, too_long(v));
   return *d;
 }
 
@@ -104,7 +113,11 @@ Duration read_signed_duration(const json& v, const std::string& path) {
     std::string_view t = v.get_ref<const std::string&>();
     bool negative = !t.empty() && t[0] == '-';
     if (!t.empty() && (t[0] == '-' || t[0] == '+')) t.remove_prefix(1);
-    if (std::optional<Duration> d = parse_duration(t)) return negative ? -*d : *d;
+    if (std::optional<Duration> d = parse_duration(t)) {
+      if (*d > kMaxInputDuration) fail(path, too_long(v));
+      return negative ? -*d : *d;
+    }
+    if (duration_shaped(t)) fail(path, too_long(v));
   }
   fail(path, show(v) + " is not a signed duration (e.g. \"+30s\", \"-5s\")");
 }

@@ -51,7 +51,7 @@ bool World::step() {
 }
 
 void World::run(Time limit, const std::function<bool()>& done) {
-  while (!queue_.empty()) {
+  while (!queue_.empty() && !budget_spent()) {
     if (done && done()) return;
     if (queue_.front().t > limit) return;
     step();

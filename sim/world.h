@@ -38,10 +38,18 @@ class World {
 
   // Runs the next event; false if none is left.
   bool step();
-  // Runs events until none is left, `done()` holds, or the next event is after `limit`.
+  // Runs events until none is left, `done()` holds, the next event is after `limit`, or
+  // the event budget is spent.
   void run(Time limit, const std::function<bool()>& done);
 
   uint64_t events_run() const { return events_run_; }
+  // The run's hard bound (docs/scenario.md, "Limits"): run() stops once the events run
+  // plus the work charged reach the budget. Work is what one event may do in proportion to
+  // the input (a listing of a thousand children, a message past a thousand fault windows),
+  // so the bound holds in wall time as well as in events.
+  void set_event_budget(uint64_t budget) { event_budget_ = budget; }
+  void charge(uint64_t work) { work_ += work; }
+  bool budget_spent() const { return events_run_ + work_ >= event_budget_; }
 
   // The trace: one JSON object per line. `fields` is the inside of the object after the
   // time, e.g. R"("src":"server","ev":"expire","session":"0x1")"; with N stores a server says
@@ -67,6 +75,8 @@ class World {
   Time now_{0};
   uint64_t next_seq_ = 0;
   uint64_t events_run_ = 0;
+  uint64_t event_budget_ = UINT64_MAX;
+  uint64_t work_ = 0;
   std::vector<Event> queue_;  // a binary heap under Later
   struct Slot {
     Callback fn;

@@ -46,8 +46,11 @@ Verdict liveness_after_quiet(const History& h, const RunFacts& f) {
 
 QuietBounds quiet_bounds(const RunFacts& f) {
   return QuietBounds{
-      .settle = 2 * f.session_timeout,
-      .wait_bound = 2 * f.session_timeout + f.clients * (2 * f.hold + 10 * f.max_latency)};
+      .settle = mul_sat(f.session_timeout, 2),
+      // Saturating: a hold or latency of years times a thousand clients is "never".
+      .wait_bound =
+          add_sat(mul_sat(f.session_timeout, 2),
+                  mul_sat(add_sat(mul_sat(f.hold, 2), mul_sat(f.max_latency, 10)), f.clients))};
 }
 
 const std::vector<CheckerRow>& checker_table() {

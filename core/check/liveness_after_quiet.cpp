@@ -21,7 +21,7 @@ struct ClientState {
 Verdict check_liveness_after_quiet(const History& h, const QuietLivenessInput& in) {
   Verdict v;
   v.checker = "liveness-after-quiet";
-  const Time settled = in.quiet_from + in.settle;
+  const Time settled = add_sat(in.quiet_from, in.settle);
   const std::string bound_text =
       "bound " + format_duration(in.wait_bound) + " after " + format_instant(settled);
 

@@ -57,7 +57,8 @@ RedlockLock::RedlockLock(LockContext ctx)
 
 Duration RedlockLock::scaled(double factor) const {
   // time.Duration(int64(float64(m.expiry) * factor))
-  return Duration(static_cast<int64_t>(static_cast<double>(settings_.expiry.count()) * factor));
+  // (saturated: a factor of thousands times an expiry of years must not wrap around)
+  return scale_sat(settings_.expiry, factor);
 }
 
 Task<AcquireResult> RedlockLock::acquire(Time deadline) {

@@ -7,7 +7,7 @@
 namespace lockstep::sim {
 
 FaultInjector::FaultInjector(Wiring wiring, const Scenario& scenario)
-    : w_(std::move(wiring)), scenario_(scenario) {
+    : w_(std::move(wiring)), scenario_(scenario), roles_(static_cast<int>(w_.clients.size())) {
   w_.network->fate = [this](int client, Direction dir) { return fate(client, dir); };
   w_.server->lose_reply = [this](int client, RequestKind kind) {
     static const RequestKind kOps[] = {
@@ -73,9 +73,9 @@ int FaultInjector::resolve(const Target& t) const {
       return -2;
     case Target::Kind::Holder:
     case Target::Kind::Waiter:
-      return client_in_role(
-          w_.history->events(), static_cast<int>(w_.clients.size()),
-          t.kind == Target::Kind::Holder ? ClientRole::Holder : ClientRole::Waiter);
+      return roles_.client_in_role(w_.history->events(), t.kind == Target::Kind::Holder
+                                                             ? ClientRole::Holder
+                                                             : ClientRole::Waiter);
   }
   return -1;
 }
@@ -83,6 +83,11 @@ int FaultInjector::resolve(const Target& t) const {
 MessageFate FaultInjector::fate(int client, Direction dir) {
   MessageFate out;
   const Time now = w_.world->now();
+  // Windows that are over can never be active again (each starts when its fault strikes):
+  // dropping them keeps a message's cost to the faults active now, which the budget counts.
+  for (auto* windows : {&partitions_, &spikes_, &losses_})
+    std::erase_if(*windows, [now](const Window& w) { return w.until <= now; });
+  w_.world->charge(partitions_.size() + spikes_.size() + losses_.size());
   auto active = [&](const Window& win) {
     return win.from <= now && now < win.until && (win.client < 0 || win.client == client);
   };
@@ -95,7 +100,8 @@ MessageFate FaultInjector::fate(int client, Direction dir) {
   for (const Window& l : losses_)
     if (active(l) && w_.world->rng().chance(l.probability)) out.break_conn = true;
   for (const Window& s : spikes_)
-    if (active(s)) out.extra += w_.world->rng().between(s.latency.min, s.latency.max);
+    if (active(s))
+      out.extra = add_sat(out.extra, w_.world->rng().between(s.latency.min, s.latency.max));
   return out;
 }
 
@@ -117,9 +123,12 @@ std::vector<Fault> FaultInjector::draw_nemesis(const Scenario& sc) {
   Prng rng(sc.seed ^ 0x6E656D6573697321ull);  // its own stream: the world's stays unchanged
   NemesisDraw draw{.rng = rng, .timeout = sc.session_timeout, .clients = sc.clients};
   Time t{0};
-  for (;;) {
-    t += rng.between(Duration(0), sc.nemesis.mean_interval * 2);
-    if (t >= sc.nemesis.quiet_after) break;
+  // Nothing is drawn after quiet_after, nothing after the run's end would ever be applied,
+  // and never more than kMaxNemesisFaults (the parser refuses an interval that would come
+  // near it), whatever the interval.
+  for (size_t drawn = 0; drawn < kMaxNemesisFaults; ++drawn) {
+    t = add_sat(t, rng.between(Duration(0), mul_sat(sc.nemesis.mean_interval, 2)));
+    if (t >= sc.nemesis.quiet_after || t > sc.duration) break;
     Fault f;
     f.kind = sc.nemesis.kinds[rng.below(sc.nemesis.kinds.size())];
     f.at = t;

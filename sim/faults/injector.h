@@ -104,6 +104,7 @@ class FaultInjector {
   std::vector<PendingDrop> drops_;
   std::optional<Time> last_reply_lost_;
   std::map<int, int> pending_restarts_;
+  mutable RoleTracker roles_;  // who holds and who waits, read from the history as it grows
 };
 
 }  // namespace lockstep::sim

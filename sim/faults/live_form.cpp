@@ -38,6 +38,9 @@ std::string param_name(LiveParam p) {
 Duration read_duration(const std::string& fault, const std::string& text) {
   auto d = parse_duration(text);
   if (!d) throw std::invalid_argument("--fault " + fault + ": \"" + text + "\" is not a duration");
+  if (*d > kMaxInputDuration)
+    throw std::invalid_argument("--fault " + fault + ": \"" + text + "\" is longer than " +
+                                kMaxInputDurationText);
   return *d;
 }
 
@@ -50,7 +53,8 @@ void read_client(const std::string& fault, const std::string& text, int clients,
     f.who = LiveFault::Who::Waiter;
     return;
   }
-  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos ||
+  if (text.empty() || text.size() > 9 ||
+      text.find_first_not_of("0123456789") != std::string::npos ||
       std::atoi(text.c_str()) >= clients)
     throw std::invalid_argument("--fault " + fault + ": client \"" + text +
                                 "\" is not holder, waiter or 0.." + std::to_string(clients - 1));

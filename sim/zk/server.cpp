@@ -279,7 +279,10 @@ void ZkServer::handle_op(const ConnectionPtr& c, int64_t session, const Request&
       reply->err = rr.err;
       reply->data = std::move(rr.data);
       reply->children = std::move(rr.children);
-      if (r.kind == RequestKind::Children) shuffle_listing(reply->children, listing_order_);
+      if (r.kind == RequestKind::Children) {
+        shuffle_listing(reply->children, listing_order_);
+        world_.charge(reply->children.size());  // a listing's work counts against the budget
+      }
       reply->stat = rr.stat;
       reply->watch_set = rr.watch_set;
       break;
