@@ -217,7 +217,13 @@ int repro_command(const std::vector<std::string>& argv) {
     for (const auto& variant : entry->variants) {
       const sim::Scenario sc = sim::parse_scenario(variant.scenario_text);
       const std::string stem = entry->name + "--" + variant.name;
-      sim::RunResult run = sim::run_scenario(sc, sim::RunOptions{!out_dir.empty()});
+      sim::RunResult run;
+      try {
+        run = sim::run_scenario(sc, sim::RunOptions{.keep_trace = !out_dir.empty()});
+      } catch (const sim::ScenarioError& e) {
+        // A variant that cannot run (its run budget spent): bad input, named.
+        throw UsageError{entry->name + "/" + variant.scenario_file + ": " + e.message};
+      }
       const sim::repro::Observed seen = sim::repro::observe(run);
       VariantResult r{.entry = entry->name,
                       .variant = variant.name,

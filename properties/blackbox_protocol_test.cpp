@@ -76,6 +76,30 @@ TEST(BlackboxProtocol, RefusesWhatIsNotTheProtocol) {
             std::string::npos);
 }
 
+// A hostile or broken client: what it writes is refused with a phrase on one line, never
+// a crash, a wrapped-around value or a second line.
+TEST(BlackboxProtocol, RefusesWhatNoReaderShouldBeHanded) {
+  EXPECT_EQ(refused(R"({"event":"incremented","read":1e999,"wrote":2,"accepted":true})"),
+            "not JSON lockstep reads: line 1, column 31: number 1e999 is beyond the range of a "
+            "double (about 1.8e308)");
+  const std::string deep = std::string(10000, '[') + std::string(10000, ']');
+  EXPECT_NE(refused(deep).find("nested deeper than 64 levels"), std::string::npos);
+  EXPECT_EQ(
+      refused(R"({"event":"incremented","read":9223372036854775808,"wrote":2,"accepted":true})"),
+      "incremented: \"read\" is beyond a 64-bit integer");
+  EXPECT_EQ(
+      ok(R"({"event":"incremented","read":9223372036854775807,"wrote":-9223372036854775808,"accepted":true})")
+          .wrote,
+      INT64_MIN);
+  EXPECT_EQ(
+      refused(R"({"event":"incremented","read":99999999999999999999,"wrote":2,"accepted":true})"),
+      "incremented: \"read\" is not an integer");
+  EXPECT_EQ(refused(R"({"event":"acquired","token":18446744073709551616})"),
+            "\"token\" is not an unsigned integer");
+  EXPECT_EQ(refused(R"({"event":"grab\nbed"})"), "unknown event \"grab\\nbed\"");
+  EXPECT_EQ(ok(R"({"event":"error","error":"two\nlines\u001b"})").error, "two\\nlines\\u001b");
+}
+
 TEST(BlackboxProtocol, CommandIsSplitOnWhitespaceAndMustBeAProgram) {
   EXPECT_EQ(split_command("  /bin/echo  a\tb "), (std::vector<std::string>{"/bin/echo", "a", "b"}));
   EXPECT_EQ(split_command("sh -c x").front(), "sh");  // found on PATH

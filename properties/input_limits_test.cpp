@@ -152,6 +152,12 @@ TEST(InputLimitsOptions, ValuesBeyondTheirTypeAreRefused) {
   EXPECT_EQ(problem("redlock", "expiry", "87601h"), "must be at most 87600h (10 years)");
   EXPECT_EQ(problem("zk-ttl", "ttl", "9223372036854775"), "must be at most 87600h (10 years)");
   EXPECT_EQ(problem("zk-ttl", "ttl", "315360000000"), "");
+  // The zoo's one option, and a key with a newline (escaped where it is echoed).
+  for (const char* zoo : {"curator-678", "kazoo-170", "aiozk-48"}) {
+    EXPECT_EQ(problem(zoo, "bug", "maybe"), "is not true or false") << zoo;
+    EXPECT_EQ(problem(zoo, "bug", "true\n"), "is not true or false") << zoo;
+    EXPECT_EQ(problem(zoo, "bug", "false"), "") << zoo;
+  }
 }
 
 TEST(InputLimitsLiveFault, DurationsAndClientsBeyondTheLimitsAreRefused) {
@@ -211,6 +217,27 @@ TEST(InputLimitsBudget, ARunThatWouldNotEndStopsAtTheBudgetWithOneLine) {
   }
 }
 
+TEST(InputLimitsBudget, AStrobeQueuesOnlyTheSwingsTheRunReaches) {
+  // A swing every nanosecond for ten years: 3e17 events if queued up front (it ran out of
+  // memory). Only those up to the run's end are, so a 10us run ends with its verdict...
+  const std::string strobe = R"("workload": {"cycles": 1}, "faults": [{"kind": "clock",
+    "client": 0, "at": "0s", "strobe": {"swing": "1ms", "period": "1ns", "for": "87600h"}}])";
+  RunResult r = run_scenario(parse_scenario(doc(R"("duration": "10us", )" + strobe)),
+                             RunOptions{.keep_trace = false});
+  EXPECT_FALSE(r.verdicts.empty());
+  EXPECT_GT(r.stats.events, 10000);
+  EXPECT_LT(r.stats.events, 20000);
+  // ... and a 10-year one stops at its budget: no more swings are queued than it has steps.
+  try {
+    run_scenario(parse_scenario(doc(R"("duration": "87600h", )" + strobe)),
+                 RunOptions{.keep_trace = false, .event_budget = 100000});
+    ADD_FAILURE() << "the run did not stop at its budget";
+  } catch (const ScenarioError& e) {
+    EXPECT_EQ(e.message.rfind("the run reached its budget of 100000 simulated steps", 0), 0u)
+        << e.message;
+  }
+}
+
 // Zero, one, and the maxima: a scenario the parser accepts ends with a verdict, within its
 // duration and the event budget, or is refused at the budget with one line. Never a crash,
 // a hang or an exception of another kind (UBSan sees the arithmetic: scripts/test --sanitize).
@@ -223,8 +250,9 @@ std::string extreme_millis() {
 }
 
 RC_GTEST_PROP(InputLimitsProperty, EveryAcceptedExtremeScenarioEnds, ()) {
-  const std::string algo = *rc::gen::element<std::string>("recipe", "zk-slow", "zk-ttl", "redlock",
-                                                          "lease-fenced", "etcd-session");
+  const std::string algo =
+      *rc::gen::element<std::string>("recipe", "zk-slow", "zk-ttl", "redlock", "lease-fenced",
+                                     "etcd-session", "curator-678", "kazoo-170", "aiozk-48");
   const int clients = *rc::gen::element(1, 2, 1000);
   const int64_t cycles = *rc::gen::element<int64_t>(0, 1, 2, INT_MAX);
   std::string text =
@@ -242,6 +270,8 @@ RC_GTEST_PROP(InputLimitsProperty, EveryAcceptedExtremeScenarioEnds, ()) {
     text += R"(, "options": {"drift_factor": )" +
             *rc::gen::element<std::string>("0", "1", "1e300") + R"(, "expiry": )" +
             extreme_duration(true) + "}";
+  if (algo == "curator-678" || algo == "kazoo-170" || algo == "aiozk-48")
+    text += R"(, "options": {"bug": )" + *rc::gen::element<std::string>("true", "false") + "}";
   if (*rc::gen::arbitrary<bool>())
     text += R"(, "nemesis": {"kinds": ["pause", "crash", "clock", "partition", "latency",
               "loss", "server_stall", "expire_session", "drop_reply"], "mean_interval": )" +

@@ -73,6 +73,20 @@ TEST(ReproCatalogue, RefusesWhatItCannotJudgeNamingFileAndKey) {
   EXPECT_NE(error_of({{"e/entry.json", "{"}}).find("e/entry.json: not JSON"), std::string::npos);
 }
 
+// A catalogue of --catalogue DIR is outside input: too deep or out of range is one line
+// naming the file and the place, as a scenario's would be.
+TEST(ReproCatalogue, RefusesJsonNoReaderShouldBeHanded) {
+  EXPECT_EQ(error_of(one_entry(R"({"counts": {"acquisitions": 1e309}})")),
+            "e/entry.json: not JSON lockstep reads: line 2, column 100: number 1e309 is beyond "
+            "the range of a double (about 1.8e308)");
+  EXPECT_NE(error_of({{"e/entry.json", std::string(10000, '[')}}).find("nested deeper than 64"),
+            std::string::npos);
+  auto files = one_entry(R"({"fail": ["fencing"]})");
+  files["e/v.json"] = R"({"algorithm": "recipe", "duration": "100000h"})";
+  EXPECT_EQ(error_of(files),
+            "e/v.json: duration: must be at most 87600h (10 years), got \"100000h\"");
+}
+
 TEST(ReproClaim, AReproducedClaimHasNoMismatch) {
   const RunResult r = run_scenario(parse_scenario(kScenario), RunOptions{false});
   const Observed seen = observe(r);

@@ -50,6 +50,7 @@ class World {
   void set_event_budget(uint64_t budget) { event_budget_ = budget; }
   void charge(uint64_t work) { work_ += work; }
   bool budget_spent() const { return events_run_ + work_ >= event_budget_; }
+  uint64_t budget_left() const { return budget_spent() ? 0 : event_budget_ - events_run_ - work_; }
 
   // The trace: one JSON object per line. `fields` is the inside of the object after the
   // time, e.g. R"("src":"server","ev":"expire","session":"0x1")"; with N stores a server says

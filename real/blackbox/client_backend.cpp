@@ -15,6 +15,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/json.h"
 #include "core/resource.h"
 #include "real/blackbox/line_protocol.h"
 #include "real/event_loop.h"
@@ -34,8 +35,10 @@ bool executable_file(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
 }
 
+// The line as the client wrote it, cut at 200 bytes, control characters escaped: the
+// problem line that echoes it stays one line.
 std::string quote_line(std::string_view line) {
-  std::string s(line.substr(0, 200));
+  std::string s = one_line(line.substr(0, 200));
   if (line.size() > 200) s += "...";
   return "\"" + s + "\"";
 }

@@ -1,7 +1,10 @@
 #include "real/blackbox/line_protocol.h"
 
 #include <charconv>
+#include <limits>
 #include <nlohmann/json.hpp>
+
+#include "core/json.h"
 
 namespace lockstep::real::blackbox {
 
@@ -51,6 +54,10 @@ std::optional<std::string> read_session(const Json& j, ClientLine& out) {
 std::optional<std::string> read_integer(const Json& j, const char* field, int64_t& out) {
   if (!j.contains(field)) return std::string("missing \"") + field + "\"";
   if (!j[field].is_number_integer()) return std::string("\"") + field + "\" is not an integer";
+  // An unsigned one above int64's range would wrap around to a negative value.
+  if (j[field].is_number_unsigned() &&
+      j[field].get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+    return std::string("\"") + field + "\" is beyond a 64-bit integer";
   out = j[field].get<int64_t>();
   return std::nullopt;
 }
@@ -90,6 +97,8 @@ std::string_view line_kind_name(ClientLine::Kind k) {
 
 std::variant<ClientLine, std::string> parse_client_line(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  // Too deep or a number beyond a double: named with its column, as a scenario's would be.
+  if (auto problem = json_limits_problem(line)) return "not JSON lockstep reads: " + *problem;
   Json j = Json::parse(line.begin(), line.end(), nullptr, false);
   if (j.is_discarded()) return std::string("not JSON");
   if (!j.is_object()) return std::string("not a JSON object");
@@ -111,7 +120,8 @@ std::variant<ClientLine, std::string> parse_client_line(std::string_view line) {
     out.kind = ev == "error" ? ClientLine::Kind::Error : ClientLine::Kind::AcquireFailed;
     if (j.contains("error")) {
       if (!j["error"].is_string()) return std::string("\"error\" is not a string");
-      out.error = j["error"].get<std::string>();
+      // A message of the client's, echoed in problem lines and reports: kept on one line.
+      out.error = one_line(j["error"].get<std::string>());
     }
   } else if (ev == "released") {
     out.kind = ClientLine::Kind::Released;
@@ -130,7 +140,7 @@ std::variant<ClientLine, std::string> parse_client_line(std::string_view line) {
       out.zxid = z;
     }
   } else {
-    return "unknown event \"" + ev + "\"";
+    return "unknown event \"" + one_line(ev) + "\"";
   }
   if (bad) return ev + ": " + *bad;
   return out;

@@ -1,5 +1,7 @@
 // clock: a process's (or the server's) clock drifts, jumps, or strobes back and forth.
 // True time does not care; leases and timeouts read on that clock do.
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 
 #include "core/prng.h"
@@ -89,9 +91,19 @@ void apply(FaultInjector& inj, const Fault& f, int client) {
     const auto strobe = *c.strobe;
     inj.note(who, "clock: strobe swing " + format_duration(strobe.swing) + " period " +
                       format_duration(strobe.period) + " for " + format_duration(strobe.length));
-    int steps = strobe.period.count() > 0 ? static_cast<int>(strobe.length / strobe.period) : 0;
+    int64_t steps = strobe.period.count() > 0 ? strobe.length / strobe.period : 0;
     if (steps % 2 == 1) ++steps;
-    for (int i = 0; i < steps; ++i) {
+    // Scheduled up front, but only the swings the run can reach: none after its end, and
+    // no more than the steps left in its budget (a run that would take them all stops at
+    // the budget anyway). A nanosecond strobe for years is then a run refused at its
+    // budget, not billions of events queued.
+    if (world.now() > inj.run_end())
+      steps = 0;
+    else if (strobe.period.count() > 0)
+      steps = std::min(steps, (inj.run_end() - world.now()) / strobe.period + 1);
+    steps =
+        static_cast<int64_t>(std::min<uint64_t>(static_cast<uint64_t>(steps), world.budget_left()));
+    for (int64_t i = 0; i < steps; ++i) {
       Duration by = i % 2 == 0 ? strobe.swing : -strobe.swing;
       world.at(world.now() + strobe.period * i, [&p, by, &world] {
         p.clock().jump(world.now(), by);

@@ -56,6 +56,8 @@ class FaultInjector {
 
   // --- the verbs of the fault kinds ---------------------------------------------------
   World& world() { return *w_.world; }
+  // The run's last instant: nothing scheduled after it ever runs.
+  Time run_end() const { return Time(scenario_.duration); }
   Process& client(int index) { return *w_.clients[static_cast<size_t>(index)]; }
   ZkServer& server() { return *w_.server; }
   // Store `store`'s server (store 0's where there is one store).

@@ -102,6 +102,8 @@ Expectation expectation(const json& e, const std::string& file, const std::strin
 
 Entry parse_entry(const std::string& name, const std::string& file, const CatalogueFiles& files) {
   json doc;
+  if (auto problem = json_limits_problem(files.at(file)))
+    fail(file, "not JSON lockstep reads: " + *problem);
   try {
     doc = json::parse(files.at(file));
   } catch (const json::exception& e) {
