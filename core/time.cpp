@@ -79,7 +79,11 @@ std::optional<Duration> parse_duration(std::string_view text) {
   else
     return std::nullopt;
   if (whole > INT64_MAX / ns_per_unit) return std::nullopt;
-  int64_t ns = whole * ns_per_unit + (frac * ns_per_unit) / frac_scale;
+  // Nine fraction digits of an hour are 3.6e21 before the division: wider than int64
+  // (it wrapped, and "0.123456789h" read as about 5 s).
+  const auto part = static_cast<int64_t>(static_cast<__int128>(frac) * ns_per_unit / frac_scale);
+  int64_t ns;
+  if (__builtin_add_overflow(whole * ns_per_unit, part, &ns)) return std::nullopt;
   return Duration(ns);
 }
 

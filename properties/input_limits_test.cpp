@@ -104,6 +104,11 @@ TEST(InputLimitsTime, ArithmeticSaturatesAtTheHorizon) {
   EXPECT_EQ(scale_sat(10s, 0.01), 100ms);
   EXPECT_EQ(scale_sat(10s, std::numeric_limits<double>::quiet_NaN()), Duration(0));
   EXPECT_EQ(from_double_ns(1e30), h);
+  // Nine fraction digits of an hour or a minute: exact, not wrapped around.
+  EXPECT_EQ(parse_duration("0.123456789h"), Duration(444'444'440'400));
+  EXPECT_EQ(parse_duration("0.999999999m"), Duration(59'999'999'940));
+  EXPECT_EQ(parse_duration("2562047h"), std::chrono::hours(2562047));
+  EXPECT_EQ(parse_duration("2562047.9999h"), std::nullopt);  // beyond int64 nanoseconds
   // The horizon leaves a reading plus a dozen inputs inside int64 nanoseconds.
   EXPECT_LT(h.count(), INT64_MAX - 12 * kMaxInputDuration.count());
 }

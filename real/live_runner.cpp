@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <climits>
 #include <cstring>
 #include <functional>
 #include <future>
@@ -218,9 +219,11 @@ std::vector<ClientMessage> ProcessBackend::poll(Duration wait) {
     fds.push_back({c->fd, POLLIN, 0});
     who.push_back(c.get());
   }
+  // Clamped to poll's int: a wait of 600h is 2.16e9 ms, which wrapped to a negative int.
   int ms =
       out.empty()
-          ? static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(wait).count())
+          ? static_cast<int>(std::clamp<int64_t>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(wait).count(), 0, INT_MAX))
           : 0;
   if (!fds.empty()) {
     if (::poll(fds.data(), fds.size(), std::max(ms, 0)) > 0) {

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -625,8 +626,9 @@ void ClientCommandBackend::pump(Duration wait) {
   const Time before = steady_now();
   const int ms =
       out_.empty() || holding_start_
-          ? static_cast<int>(std::max<int64_t>(
-                0, std::chrono::duration_cast<std::chrono::milliseconds>(next - before).count()))
+          ? static_cast<int>(std::clamp<int64_t>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(next - before).count(), 0,
+                INT_MAX))  // poll's int: a negative one (wrapped) would wait for ever
           : 0;
   const int ready = ::poll(fds.data(), fds.size(), ms);
   for (size_t i = 0; i < fds.size(); ++i) {
