@@ -21,8 +21,11 @@
 #include <stdexcept>
 
 #include "cli/args.h"
+#include "cli/check_search.h"
 #include "cli/commands.h"
+#include "cli/matrix_shards.h"
 #include "cli/parallel.h"
+#include "cli/shard_manifest.h"
 #include "core/check/judge.h"
 #include "core/lock.h"
 #include "sim/faults/table.h"
@@ -35,10 +38,8 @@
 
 namespace lockstep::cli {
 
-namespace {
-
-// This program's name: `lockstep`, or a user's own program built on cli_main, which
-// alone knows the user's algorithms and so is the one that replays their counterexamples.
+// A user's program built on cli_main alone knows the user's algorithms and so is the one
+// that replays their counterexamples.
 std::string program_name() {
   char path[4096];
   const ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
@@ -46,6 +47,8 @@ std::string program_name() {
   const std::string exe(path, static_cast<size_t>(n));
   return exe.substr(exe.rfind('/') + 1);
 }
+
+namespace {
 
 namespace search = sim::search;
 using Clock = std::chrono::steady_clock;
@@ -57,7 +60,7 @@ const char* kCheckHelp =
                       [--fencing czxid|sequence|none] [--option KEY=VALUE]
                       [--checkers LIST] [--max-shrink N]
        lockstep check --all [--algo LIST] [--runs N] [--seed S] [--jobs J] [--out DIR]
-                      [--checkers LIST]
+                      [--checkers LIST] [--max-shrink N] [--shard K/N]
 
 Searches for schedules that break a lock: generates scenarios (2-8 clients, 1-8 cycles,
 holds of 1ms-3s, session timeouts of 1-4s, network latency, and up to 4 faults sized
@@ -76,7 +79,11 @@ file with its trace, replayed from the file to confirm the verdict, and explaine
                       is the same for any J (more than the cores is allowed, with a note:
                       the threads then take turns, no faster)
   --shard K/N         run only the cases i with i % N == K (0 <= K < N): N machines with
-                      K = 0..N-1 together run exactly the unsharded search
+                      K = 0..N-1 together run exactly the unsharded search. Each shard
+                      also writes DIR/lockstep-shard-K-of-N.json, and `lockstep merge`
+                      turns the N of them into the unsharded result, byte for byte. With
+                      --all, a shard runs its share of every cell and leaves the shrinks
+                      to the merge (see lockstep merge --help, docs/check.md)
   --out DIR           where counterexamples go (default lockstep-out)
   --resource R        a resource in every critical section: fenced, unfenced or none
                       (default: fenced if the algorithm has a fencing token, else unfenced)
@@ -146,6 +153,8 @@ std::string join(const std::vector<std::string>& v, const std::string& sep = ", 
   return out;
 }
 
+}  // namespace
+
 search::Shard parse_shard(const std::string& text) {
   auto slash = text.find('/');
   auto number = [&](const std::string& s) -> std::optional<uint64_t> {
@@ -162,6 +171,8 @@ search::Shard parse_shard(const std::string& text) {
     throw UsageError{"--shard: \"" + text + "\" is not K/N with 0 <= K < N (e.g. 0/4)"};
   return search::Shard{*k, *n};
 }
+
+namespace {
 
 // The fault kinds of --faults for an algorithm, each checked.
 std::vector<FaultKind> parse_faults(const std::string& text, const AlgorithmInfo& algorithm,
@@ -372,21 +383,59 @@ void explain(std::ostream& out, const search::Counterexample& cx,
   out << "replay with     " << program_name() << " run " << w.scenario_path << "\n";
 }
 
-struct CommonFlags {
-  uint64_t seed = 1;
-  int jobs = 1;
-  std::string out_dir = "lockstep-out";
-  std::vector<std::string> checkers;
-  std::optional<uint64_t> runs;
-  std::optional<int> max_shrink;
-};
+std::string shard_suffix(const search::Shard& shard) {
+  return shard.count > 1
+             ? " (shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count) + ")"
+             : "";
+}
 
-int check_one(const Args& args, const CommonFlags& common) {
+}  // namespace
+
+Args check_args(const std::vector<std::string>& argv) {
+  return Args(argv,
+              {"--algo", "--faults", "--runs", "--seed", "--jobs", "--shard", "--out", "--resource",
+               "--resource-store", "--fencing", "--option", "--checkers", "--max-shrink"},
+              {"--all", "--help"});
+}
+
+CommonFlags common_flags(const Args& args) {
+  CommonFlags common;
+  common.seed = args.unsigned_value("--seed").value_or(1);
+  common.jobs = parse_jobs(args);
+  common.out_dir = args.value("--out").value_or("lockstep-out");
+  if (common.out_dir.empty()) throw UsageError{"--out: must not be empty"};
+  if (auto c = args.value("--checkers")) {
+    common.checkers = split_list(*c);
+    if (common.checkers.empty()) throw UsageError{"--checkers: empty list"};
+    // A misspelt checker would count nothing and let every run "hold".
+    for (const auto& name : common.checkers) {
+      const auto& table = checker_table();
+      if (std::none_of(table.begin(), table.end(),
+                       [&](const CheckerRow& r) { return r.name == name; })) {
+        std::string known;
+        for (const auto& r : table) known += (known.empty() ? "" : ", ") + std::string(r.name);
+        throw UsageError{"--checkers: unknown checker \"" + name + "\" (known: " + known + ")"};
+      }
+    }
+  }
+  if (auto r = args.unsigned_value("--runs")) {
+    if (*r == 0) throw UsageError{"--runs: must be at least 1"};
+    common.runs = *r;
+  }
+  if (auto n = args.unsigned_value("--max-shrink")) {
+    if (*n > INT_MAX) throw UsageError{"--max-shrink: too large"};
+    common.max_shrink = static_cast<int>(*n);
+  }
+  return common;
+}
+
+AlgoSearch algo_search(const Args& args, const CommonFlags& common) {
   const auto algo_name = args.value("--algo");
   if (!algo_name) throw UsageError{"--algo A or --all is required (see --help)"};
-  const AlgorithmInfo* info = &algorithm_flag(*algo_name);
-
-  search::SearchConfig cfg;
+  AlgoSearch out;
+  out.info = &algorithm_flag(*algo_name);
+  const AlgorithmInfo* info = out.info;
+  search::SearchConfig& cfg = out.config;
   cfg.space.algorithm = info;
   for (const auto& kv : args.values("--option")) {
     const auto eq = kv.find('=');
@@ -397,6 +446,7 @@ int check_one(const Args& args, const CommonFlags& common) {
       throw UsageError{"--option " + key + ": unknown option of " + info->name +
                        " (see lockstep algorithms)"};
     cfg.space.options.set(key, kv.substr(eq + 1));
+    out.options.push_back(kv);
   }
   int stores = 0;
   try {
@@ -427,6 +477,59 @@ int check_one(const Args& args, const CommonFlags& common) {
   cfg.checkers = common.checkers;
   cfg.max_shrink_runs = common.max_shrink.value_or(kDefaultShrinkRuns);
   if (auto shard = args.value("--shard")) cfg.shard = parse_shard(*shard);
+  out.space = "faults: " +
+              (cfg.space.fault_kinds.empty() ? std::string("none")
+                                             : join(fault_names(cfg.space.fault_kinds))) +
+              "; resource: " + resource + (cfg.space.separate_resource ? " (separate)" : "") +
+              (cfg.space.fencing.empty() ? "" : "; fencing: " + cfg.space.fencing);
+  return out;
+}
+
+search::MatrixConfig matrix_config(const Args& args, const CommonFlags& common) {
+  // --algo with --all picks the matrix's rows (default: the whole catalogue).
+  std::vector<const AlgorithmInfo*> rows;
+  if (auto list = args.value("--algo")) {
+    for (const auto& name : split_list(*list)) {
+      rows.push_back(&algorithm_flag(name));
+    }
+    if (rows.empty()) throw UsageError{"--algo: empty list"};
+  } else {
+    for (const auto& a : algorithms()) rows.push_back(&a);
+  }
+  search::MatrixConfig cfg;
+  for (const AlgorithmInfo* a : rows) cfg.algorithms.push_back(a->name);
+  cfg.seed = common.seed;
+  cfg.runs = common.runs.value_or(kDefaultMatrixRuns);
+  cfg.checkers = common.checkers;
+  cfg.max_shrink_runs = common.max_shrink.value_or(kDefaultShrinkRuns);
+  cfg.out_dir = common.out_dir;
+  cfg.command = "lockstep check --all --runs " + std::to_string(cfg.runs) + " --seed " +
+                std::to_string(common.seed) + " --out " + common.out_dir;
+  if (args.has("--algo")) cfg.command += " --algo " + join(cfg.algorithms, ",");
+  if (!common.checkers.empty()) cfg.command += " --checkers " + join(common.checkers, ",");
+  if (common.max_shrink) cfg.command += " --max-shrink " + std::to_string(*common.max_shrink);
+  return cfg;
+}
+
+int report_violation(const search::Search& search, const std::string& algorithm, uint64_t index,
+                     const std::string& checker, const std::string& out_dir,
+                     const std::string& shard, const std::string& space, uint64_t runs_done) {
+  std::cerr << "check " << algorithm << ": case " << index << " fails " << checker
+            << "; shrinking...\n";
+  const search::Counterexample cx = search.shrink(index, checker);
+  const search::WrittenCounterexample w =
+      search::write_counterexample(cx, out_dir, algorithm + "-" + checker);
+  std::cout << algorithm << ": " << checker << " violated" << shard << " (" << space << ")\n\n";
+  explain(std::cout, cx, w, search.config().seed, runs_done);
+  return w.replays_same ? 1 : 3;
+}
+
+namespace {
+
+int check_one(const Args& args, const CommonFlags& common, const std::vector<std::string>& argv) {
+  const AlgoSearch setup = algo_search(args, common);
+  const AlgorithmInfo* info = setup.info;
+  const search::SearchConfig& cfg = setup.config;
   const search::Search search(cfg);
   const std::vector<uint64_t> cases = search.cases();
   make_out_dir(common.out_dir);  // a bad --out is bad input: say so before searching
@@ -466,64 +569,80 @@ int check_one(const Args& args, const CommonFlags& common) {
       std::cerr << "check " << info->name << ": warning: --checkers: no run reported \"" << c
                 << "\" (reported: " << join({reported.begin(), reported.end()}) << ")\n";
 
-  const std::string space =
-      "faults: " +
-      (cfg.space.fault_kinds.empty() ? std::string("none")
-                                     : join(fault_names(cfg.space.fault_kinds))) +
-      "; resource: " + resource + (cfg.space.separate_resource ? " (separate)" : "") +
-      (cfg.space.fencing.empty() ? "" : "; fencing: " + cfg.space.fencing);
-  const std::string shard = cfg.shard.count > 1 ? " (shard " + std::to_string(cfg.shard.index) +
-                                                      "/" + std::to_string(cfg.shard.count) + ")"
-                                                : "";
+  if (args.has("--shard")) {
+    // What `lockstep merge` needs of this shard: the search it ran and its lowest failing
+    // case (every case below it ran and held), or that every case held.
+    ShardManifest m = algo_manifest(setup, search);
+    m.args = search_args(argv);
+    m.shard = cfg.shard;
+    m.result["cases"] = cases.size();
+    if (first)
+      m.result["first_failure"] = {{"case", results[*first]->index},
+                                   {"checker", results[*first]->failed.front()}};
+    else
+      m.result["first_failure"] = nullptr;
+    write_manifest(common.out_dir, m);
+  }
+
+  const std::string shard = shard_suffix(cfg.shard);
   if (!first) {
     char rate[64];
     std::snprintf(rate, sizeof rate, "%.1fs, %.0f runs/s", elapsed,
                   elapsed > 0 ? static_cast<double>(cases.size()) / elapsed : 0.0);
-    std::cout << info->name << ": all " << cases.size() << " runs held" << shard << " (" << space
-              << "; seed " << cfg.seed << "; " << rate << ")\n";
+    std::cout << info->name << ": all " << cases.size() << " runs held" << shard << " ("
+              << setup.space << "; seed " << cfg.seed << "; " << rate << ")\n";
     return 0;
   }
-
   const search::CaseResult& failing = *results[*first];
-  const std::string checker = failing.failed.front();
-  std::cerr << "check " << info->name << ": case " << failing.index << " fails " << checker
-            << "; shrinking...\n";
-  const search::Counterexample cx = search.shrink(failing.index, checker);
-  const search::WrittenCounterexample w =
-      search::write_counterexample(cx, common.out_dir, info->name + "-" + checker);
-  std::cout << info->name << ": " << checker << " violated" << shard << " (" << space << ")\n\n";
-  explain(std::cout, cx, w, cfg.seed, *first + 1);
-  return w.replays_same ? 1 : 3;
+  return report_violation(search, info->name, failing.index, failing.failed.front(), common.out_dir,
+                          shard, setup.space, *first + 1);
 }
 
-int check_all(const Args& args, const CommonFlags& common) {
-  for (const char* flag : {"--faults", "--shard", "--resource", "--resource-store", "--fencing"})
+// `check --all --shard K/N`: this shard's cases of every cell, tallied, for `merge`. The
+// shrinks wait for the merge, which alone knows each cell's lowest failing case.
+int check_all_shard(const search::MatrixConfig& cfg, const search::Shard& shard,
+                    const CommonFlags& common, const std::vector<std::string>& argv) {
+  const std::vector<MatrixCellSearch> cells = matrix_cells(cfg, shard);
+  make_out_dir(common.out_dir);
+  size_t total = 0;
+  for (const auto& c : cells) total += c.search->cases().size();
+  std::vector<CellTallies> tallies;
+  {
+    Progress progress("check --all" + shard_suffix(shard), total);
+    tallies = run_matrix_shard(cells, common.jobs, [&](uint64_t done, uint64_t violations) {
+      progress.update(done, violations);
+    });
+  }
+  ShardManifest m = matrix_manifest(cfg, cells);
+  m.args = search_args(argv);
+  m.shard = shard;
+  m.result = tallies_to_json(tallies);
+  m.result["runs"] = total;
+  const std::string path = write_manifest(common.out_dir, m);
+  int64_t violating = 0, pairs = 0;
+  for (const auto& c : tallies)
+    for (const auto& [name, t] : c.tallies) {
+      violating += t.violations;
+      pairs += t.violations > 0;
+    }
+  std::cout << "check --all" << shard_suffix(shard) << ": " << total << " runs over "
+            << cells.size() << " cells; " << plural(violating, "run", "runs")
+            << " failed a checker, in "
+            << plural(pairs, "(cell, checker) pair", "(cell, checker) pairs") << "\nshard: " << path
+            << "\nthe matrix: lockstep merge DIR... --out DIR, once all " << shard.count
+            << " shards are done\n";
+  return violating > 0 ? 1 : 0;
+}
+
+int check_all(const Args& args, const CommonFlags& common, const std::vector<std::string>& argv) {
+  for (const char* flag : {"--faults", "--resource", "--resource-store", "--fencing"})
     if (args.has(flag))
       throw UsageError{std::string(flag) +
                        ": not with --all (the matrix runs every fault class "
                        "with its own resource; see docs/check.md)"};
-  // --algo with --all picks the matrix's rows (default: the whole catalogue).
-  std::vector<const AlgorithmInfo*> rows;
-  if (auto list = args.value("--algo")) {
-    for (const auto& name : split_list(*list)) {
-      rows.push_back(&algorithm_flag(name));
-    }
-    if (rows.empty()) throw UsageError{"--algo: empty list"};
-  } else {
-    for (const auto& a : algorithms()) rows.push_back(&a);
-  }
-  search::MatrixConfig cfg;
-  for (const AlgorithmInfo* a : rows) cfg.algorithms.push_back(a->name);
-  cfg.seed = common.seed;
-  cfg.runs = common.runs.value_or(kDefaultMatrixRuns);
-  cfg.checkers = common.checkers;
-  cfg.max_shrink_runs = common.max_shrink.value_or(kDefaultShrinkRuns);
-  cfg.out_dir = common.out_dir;
-  cfg.command = "lockstep check --all --runs " + std::to_string(cfg.runs) + " --seed " +
-                std::to_string(common.seed) + " --out " + common.out_dir;
-  if (args.has("--algo")) cfg.command += " --algo " + join(cfg.algorithms, ",");
-  if (!common.checkers.empty()) cfg.command += " --checkers " + join(common.checkers, ",");
-  if (common.max_shrink) cfg.command += " --max-shrink " + std::to_string(*common.max_shrink);
+  const search::MatrixConfig cfg = matrix_config(args, common);
+  if (auto shard = args.value("--shard"))
+    return check_all_shard(cfg, parse_shard(*shard), common, argv);
   search::MatrixSearch matrix(cfg);
   make_out_dir(common.out_dir);
 
@@ -576,44 +695,15 @@ int check_all(const Args& args, const CommonFlags& common) {
 }  // namespace
 
 int check_command(const std::vector<std::string>& argv) {
-  Args args(argv,
-            {"--algo", "--faults", "--runs", "--seed", "--jobs", "--shard", "--out", "--resource",
-             "--resource-store", "--fencing", "--option", "--checkers", "--max-shrink"},
-            {"--all", "--help"});
+  const Args args = check_args(argv);
   if (args.has("--help")) {
     std::cout << kCheckHelp << fault_kinds_help();
     return 0;
   }
   if (!args.positional().empty())
     throw UsageError{"unexpected argument \"" + args.positional()[0] + "\" (see --help)"};
-  CommonFlags common;
-  common.seed = args.unsigned_value("--seed").value_or(1);
-  common.jobs = parse_jobs(args);
-  common.out_dir = args.value("--out").value_or("lockstep-out");
-  if (common.out_dir.empty()) throw UsageError{"--out: must not be empty"};
-  if (auto c = args.value("--checkers")) {
-    common.checkers = split_list(*c);
-    if (common.checkers.empty()) throw UsageError{"--checkers: empty list"};
-    // A misspelt checker would count nothing and let every run "hold".
-    for (const auto& name : common.checkers) {
-      const auto& table = checker_table();
-      if (std::none_of(table.begin(), table.end(),
-                       [&](const CheckerRow& r) { return r.name == name; })) {
-        std::string known;
-        for (const auto& r : table) known += (known.empty() ? "" : ", ") + std::string(r.name);
-        throw UsageError{"--checkers: unknown checker \"" + name + "\" (known: " + known + ")"};
-      }
-    }
-  }
-  if (auto r = args.unsigned_value("--runs")) {
-    if (*r == 0) throw UsageError{"--runs: must be at least 1"};
-    common.runs = *r;
-  }
-  if (auto n = args.unsigned_value("--max-shrink")) {
-    if (*n > INT_MAX) throw UsageError{"--max-shrink: too large"};
-    common.max_shrink = static_cast<int>(*n);
-  }
-  return args.has("--all") ? check_all(args, common) : check_one(args, common);
+  const CommonFlags common = common_flags(args);
+  return args.has("--all") ? check_all(args, common, argv) : check_one(args, common, argv);
 }
 
 }  // namespace lockstep::cli

@@ -33,6 +33,7 @@ commands:
   check --all           the safety matrix: every algorithm x fault class x checker
   live --store STORE    the workload on a live ZooKeeper (or local:), real faults, same checkers
   repro NAME... | --all published results about locks: each claim beside lockstep's verdict
+  merge DIR... --out D  the shards of a check --shard K/N search back into one result
   algorithms            the catalogue of lock algorithms
 
 Every command has --help. Exit status: 0 passed, 1 a checker found a violation, 2 bad input.
@@ -60,6 +61,7 @@ int cli_main(int argc, char** argv) {
     if (command == "check") return cli::check_command(rest);
     if (command == "live") return cli::live_command(rest);
     if (command == "repro") return cli::repro_command(rest);
+    if (command == "merge") return cli::merge_command(rest);
     if (command == "live-client") return cli::live_client_command(rest);
     std::cerr << "lockstep: unknown command \"" << one_line(command)
               << "\" (see lockstep --help)\n";

@@ -13,6 +13,7 @@ int algorithms_command(const std::vector<std::string>& args);
 int check_command(const std::vector<std::string>& args);
 int live_command(const std::vector<std::string>& args);
 int repro_command(const std::vector<std::string>& args);
+int merge_command(const std::vector<std::string>& args);
 // Hidden: one client process of `lockstep live` (its messages go to fd 3).
 int live_client_command(const std::vector<std::string>& args);
 

@@ -1,0 +1,178 @@
+#include "cli/matrix_shards.h"
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+
+#include "cli/args.h"
+#include "cli/parallel.h"
+#include "core/lock.h"
+#include "sim/search/counterexample_writer.h"
+
+namespace lockstep::cli {
+
+namespace search = sim::search;
+using nlohmann::ordered_json;
+
+std::vector<MatrixCellSearch> matrix_cells(const search::MatrixConfig& cfg,
+                                           const search::Shard& shard) {
+  std::vector<MatrixCellSearch> cells;
+  for (const auto& algorithm : cfg.algorithms) {
+    const AlgorithmInfo& info = resolve_algorithm(algorithm);
+    for (const auto& fc : search::fault_classes()) {
+      search::SearchConfig c;
+      c.space = search::matrix_space(info, fc.name);
+      c.seed = cfg.seed;
+      c.runs = cfg.runs;
+      c.checkers = cfg.checkers;
+      c.max_shrink_runs = cfg.max_shrink_runs;
+      c.shard = shard;
+      cells.push_back({algorithm, fc.name, std::make_unique<search::Search>(c)});
+    }
+  }
+  return cells;
+}
+
+std::vector<CellTallies> run_matrix_shard(const std::vector<MatrixCellSearch>& cells, int jobs,
+                                          const std::function<void(uint64_t, uint64_t)>& tick) {
+  // One flat list of (cell, case) steps, as MatrixSearch runs them, so every core stays busy.
+  std::vector<std::pair<size_t, uint64_t>> steps;
+  for (size_t c = 0; c < cells.size(); ++c)
+    for (uint64_t i : cells[c].search->cases()) steps.emplace_back(c, i);
+  std::vector<search::CaseResult> results(steps.size());
+  std::atomic<uint64_t> done{0}, violations{0};
+  parallel_for(
+      steps.size(), jobs,
+      [&](size_t k) {
+        results[k] = cells[steps[k].first].search->run_case(steps[k].second);
+        if (!results[k].failed.empty()) ++violations;
+        ++done;
+      },
+      nullptr, [&] { tick(done, violations); });
+  std::vector<CellTallies> out;
+  size_t k = 0;
+  for (size_t c = 0; c < cells.size(); ++c) {
+    std::vector<search::CaseResult> mine;
+    for (; k < steps.size() && steps[k].first == c; ++k) mine.push_back(std::move(results[k]));
+    out.push_back({cells[c].algorithm, cells[c].fault_class, search::tally(mine)});
+  }
+  return out;
+}
+
+ordered_json tallies_to_json(const std::vector<CellTallies>& cells) {
+  ordered_json list = ordered_json::array();
+  for (const auto& c : cells) {
+    ordered_json checkers = ordered_json::object();
+    for (const auto& [name, t] : c.tallies)
+      checkers[name] = {
+          {"runs", t.runs}, {"violations", t.violations}, {"first_failure", t.first_failure}};
+    list.push_back({{"algorithm", c.algorithm}, {"faults", c.fault_class}, {"checkers", checkers}});
+  }
+  return {{"cells", list}};
+}
+
+std::vector<CellTallies> tallies_from_json(const ordered_json& j, const std::string& where) {
+  std::vector<CellTallies> out;
+  try {
+    for (const auto& c : j.at("cells")) {
+      CellTallies cell{c.at("algorithm").get<std::string>(), c.at("faults").get<std::string>(), {}};
+      for (const auto& [name, t] : c.at("checkers").items())
+        cell.tallies[name] = {t.at("runs").get<int64_t>(), t.at("violations").get<int64_t>(),
+                              t.at("first_failure").get<int64_t>()};
+      out.push_back(std::move(cell));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw UsageError{where + ": not a lockstep shard file (" + e.what() + ")"};
+  }
+  return out;
+}
+
+void add_tallies(std::vector<CellTallies>& sum, const std::vector<CellTallies>& part,
+                 const std::string& where) {
+  if (part.size() != sum.size())
+    throw UsageError{where + ": " + std::to_string(part.size()) + " matrix cells, expected " +
+                     std::to_string(sum.size())};
+  for (size_t i = 0; i < sum.size(); ++i) {
+    if (part[i].algorithm != sum[i].algorithm || part[i].fault_class != sum[i].fault_class)
+      throw UsageError{where + ": cell " + std::to_string(i) + " is " + part[i].algorithm + "/" +
+                       part[i].fault_class + ", expected " + sum[i].algorithm + "/" +
+                       sum[i].fault_class};
+    for (const auto& [name, t] : part[i].tallies) {
+      search::CheckerTally& s = sum[i].tallies[name];
+      s.runs += t.runs;
+      s.violations += t.violations;
+      if (t.first_failure >= 0 && (s.first_failure < 0 || t.first_failure < s.first_failure))
+        s.first_failure = t.first_failure;
+    }
+  }
+}
+
+search::MatrixOutcome finish_matrix(const search::MatrixConfig& cfg,
+                                    const std::vector<MatrixCellSearch>& cells,
+                                    const std::vector<CellTallies>& tallies, int jobs) {
+  // What MatrixSearch::plan_shrinks, shrink and finish do, from the added-up tallies.
+  struct ShrinkJob {
+    size_t cell;
+    std::string checker;
+    uint64_t case_index;
+    search::Counterexample result;
+  };
+  std::vector<ShrinkJob> shrinks;
+  std::vector<std::string> reported;
+  for (size_t i = 0; i < tallies.size(); ++i)
+    for (const auto& [name, t] : tallies[i].tallies) {
+      reported.push_back(name);
+      if (t.first_failure >= 0)
+        shrinks.push_back({i, name, static_cast<uint64_t>(t.first_failure), {}});
+    }
+  parallel_for(shrinks.size(), jobs, [&](size_t j) {
+    ShrinkJob& s = shrinks[j];
+    s.result = cells[s.cell].search->shrink(s.case_index, s.checker);
+  });
+
+  search::MatrixOutcome out;
+  search::Matrix& m = out.matrix;
+  m.seed = cfg.seed;
+  m.runs = cfg.runs;
+  m.command = cfg.command;
+  m.algorithms = cfg.algorithms;
+  for (const auto& fc : search::fault_classes()) m.classes.push_back(fc.name);
+  m.checkers = search::order_checkers(reported);
+  if (!cfg.checkers.empty()) {
+    std::vector<std::string> kept;
+    for (const auto& c : m.checkers)
+      if (std::find(cfg.checkers.begin(), cfg.checkers.end(), c) != cfg.checkers.end())
+        kept.push_back(c);
+    m.checkers = kept;
+  }
+  for (size_t i = 0; i < tallies.size(); ++i) {
+    const CellTallies& cell = tallies[i];
+    for (const auto& checker : m.checkers) {
+      search::MatrixCell mc;
+      mc.algorithm = cell.algorithm;
+      mc.fault_class = cell.fault_class;
+      mc.checker = checker;
+      if (auto t = cell.tallies.find(checker); t != cell.tallies.end()) {
+        mc.runs = t->second.runs;
+        mc.violations = t->second.violations;
+      }
+      for (const ShrinkJob& s : shrinks) {
+        if (s.cell != i || s.checker != checker) continue;
+        const search::WrittenCounterexample w = search::write_counterexample(
+            s.result, cfg.out_dir, mc.algorithm + "-" + mc.fault_class + "-" + checker);
+        if (!w.replays_same) out.mismatches.push_back({w.scenario_path, w.mismatch});
+        mc.counterexample = w.scenario_path;
+        mc.summary = s.result.verdict.summary;
+        mc.faults = static_cast<int>(s.result.minimal.faults.size());
+      }
+      m.cells.push_back(mc);
+    }
+  }
+  out.json_path = (std::filesystem::path(cfg.out_dir) / "matrix.json").string();
+  out.md_path = (std::filesystem::path(cfg.out_dir) / "matrix.md").string();
+  search::write_text_file(out.json_path, search::matrix_json(m));
+  search::write_text_file(out.md_path, search::matrix_markdown(m));
+  return out;
+}
+
+}  // namespace lockstep::cli
