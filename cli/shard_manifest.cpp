@@ -9,6 +9,7 @@
 
 #include "cli/cli_main.h"
 #include "cli/matrix_shards.h"
+#include "core/json.h"
 #include "sim/scenario.h"
 #include "sim/search/counterexample_writer.h"
 
@@ -65,6 +66,7 @@ ShardManifest parse(const std::string& path) {
   const auto bad = [&](const std::string& why) {
     return UsageError{path + ": not a lockstep shard file (" + why + ")"};
   };
+  if (const auto problem = json_limits_problem(text.str())) throw bad(*problem);
   ordered_json j;
   try {
     j = ordered_json::parse(text.str());
