@@ -67,6 +67,7 @@ TEST(FaultTable, EachKindWritesItsKeysInOrderAndReadsThemBack) {
     if (has("min")) f.latency = {1ms, 9ms};
     if (has("drift")) f.clock.jump = -1s;
     if (has("persist")) f.persist = false;
+    if (has("store") && k != FaultKind::Clock) f.store = 0;  // a client clock names none
     s.faults.push_back(f);
   }
   const std::string text = scenario_to_json(s);

@@ -27,7 +27,7 @@ std::vector<std::string> listing(uint64_t seed, int count) {
   World world(seed, /*keep_trace=*/false);
   Network network(world, NetworkSpec{});
   Process server_process(world, -1, "server", 7);
-  ZkServer server(world, network, server_process, ServerSpec{}, "server");
+  ZkServer server(world, network, server_process, ServerSpec{}, "server", 0);
   server.start();
   ClientStats stats;
   SimStore store(network, server, &stats);

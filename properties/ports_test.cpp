@@ -53,7 +53,7 @@ class PortsWorld {
       server_procs_.push_back(
           std::make_unique<Process>(world_, -1, name, 7 + static_cast<uint64_t>(s)));
       servers_.push_back(std::make_unique<ZkServer>(world_, network_, *server_procs_.back(),
-                                                    sim::ServerSpec{}, name));
+                                                    sim::ServerSpec{}, name, s));
       servers_.back()->start();
       stores_.push_back(std::make_unique<SimStore>(network_, *servers_.back(), &stats_));
     }

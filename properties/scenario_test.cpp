@@ -344,7 +344,7 @@ TEST(Scenario, UnknownKeysAreRefusedEverywhere) {
             "nemesis.rate: unknown key");
   EXPECT_EQ(error_of(with_fault(R"({"kind": "expire_session", "client": 0, "at": "1s",
                                      "for": "1s"})")),
-            "faults[0].for: unknown key (expire_session takes kind, client, at)");
+            "faults[0].for: unknown key (expire_session takes kind, client, at, store)");
   EXPECT_EQ(error_of(with_fault(R"({"kind": "clock", "client": 0, "at": "1s",
                                      "strobe": {"swing": "1s", "period": "1s", "for": "1s",
                                                 "phase": "0s"}})")),
@@ -473,6 +473,29 @@ TEST(Scenario, StoreIndexIsCheckedAgainstTheAlgorithmsStores) {
   EXPECT_EQ(error_of(with_fault(fault)),
             "faults[0].store: store " + std::to_string(recipe->stores) +
                 " out of range (stores: " + std::to_string(recipe->stores) + ")");
+}
+
+// Every fault that acts on a store's server or on the link to it names its store, and a
+// store the algorithm lacks is refused with one line.
+TEST(Scenario, StoreAwareFaultsNameTheirStore) {
+  for (const char* fault :
+       {R"({"kind": "partition", "client": 0, "at": "1s", "for": "1s", "store": 1})",
+        R"({"kind": "latency", "at": "1s", "for": "1s", "min": "1ms", "max": "2ms", "store": 1})",
+        R"({"kind": "loss", "at": "1s", "for": "1s", "probability": 0.5, "store": 1})",
+        R"({"kind": "duplicate", "at": "1s", "for": "1s", "probability": 0.5, "store": 1})",
+        R"({"kind": "drop_reply", "client": 0, "at": "1s", "store": 1})",
+        R"({"kind": "expire_session", "client": 0, "at": "1s", "store": 1})"}) {
+    SCOPED_TRACE(fault);
+    EXPECT_EQ(error_of(with_fault(fault)), "faults[0].store: store 1 out of range (stores: 1)");
+    const std::string five = R"({"algorithm": "redlock", "options": {"stores": 5}, "faults": [)" +
+                             std::string(fault) + "]}";
+    Scenario s = parse_scenario(five);
+    ASSERT_EQ(s.faults.size(), 1u);
+    EXPECT_EQ(s.faults[0].store, std::optional<int>(1));
+    EXPECT_TRUE(parse_scenario(scenario_to_json(s)) == s);
+  }
+  Fault every = only_fault(R"({"kind": "partition", "client": 0, "at": "1s", "for": "1s"})");
+  EXPECT_FALSE(every.store) << "absent: every store";
 }
 
 TEST(Scenario, NemesisKindsMustBeFaultKinds) {

@@ -85,8 +85,8 @@ TEST(SimFaults, PauseLongerThanTimeoutExpiresSessionRemovesEphemeralsAndFiresWat
   // The paused client has seen nothing yet: it learns on resume.
   EXPECT_TRUE(own.events.empty());
   h.run_until(15s);
-  EXPECT_EQ(own.events, (std::vector<SessionEvent>{SessionEvent::Suspended,
-                                                   SessionEvent::Expired}));
+  EXPECT_EQ(own.events,
+            (std::vector<SessionEvent>{SessionEvent::Suspended, SessionEvent::Expired}));
   EXPECT_GE(own.event_times[0], 11.0);
 }
 
@@ -114,8 +114,8 @@ TEST(SimFaults, PartitionSuspendsThenReconnectsAndWatchesSurvive) {
   h.run_until(15s);
   ASSERT_EQ(own.errors.size(), 2u);
   EXPECT_EQ(own.errors[1], Error::Ok);
-  EXPECT_EQ(watch.events, (std::vector<SessionEvent>{SessionEvent::Suspended,
-                                                     SessionEvent::Reconnected}));
+  EXPECT_EQ(watch.events,
+            (std::vector<SessionEvent>{SessionEvent::Suspended, SessionEvent::Reconnected}));
   EXPECT_EQ(watch.watch_events, std::vector<WatchEventType>{WatchEventType::Deleted});
   EXPECT_GT(watch.watch_time, 4.0) << "delivered only once reconnected";
   EXPECT_EQ(watch.session->state(), SessionState::Connected);
@@ -162,8 +162,8 @@ TEST(SimFaults, DropReplyOnCreateLeavesTheNodeWhileTheClientSeesConnectionLoss) 
   ASSERT_EQ(log.errors.size(), 1u);
   EXPECT_EQ(log.errors[0], Error::ConnectionLoss);
   EXPECT_TRUE(h.server().tree().contains("/applied"));
-  EXPECT_EQ(log.events, (std::vector<SessionEvent>{SessionEvent::Suspended,
-                                                   SessionEvent::Reconnected}));
+  EXPECT_EQ(log.events,
+            (std::vector<SessionEvent>{SessionEvent::Suspended, SessionEvent::Reconnected}));
 }
 
 Task<void> create_ttl(SimHarness* h, int me, Log* log) {
@@ -181,6 +181,32 @@ TEST(SimFaults, ServerClockJumpExpiresTtlNodesEarly) {
   EXPECT_TRUE(h.server().tree().contains("/ttl"));
   h.run_until(3s);
   EXPECT_FALSE(h.server().tree().contains("/ttl")) << "30 s TTL gone 3 s in, by the server clock";
+}
+
+// ZooKeeper expires sessions on elapsed (monotonic) time and TTL nodes on wall time: a
+// step of the server's wall clock takes the TTL node and leaves the session and its
+// ephemeral alone.
+TEST(SimFaults, ServerClockJumpMovesTheWallClockOnlySessionsLive) {
+  SimHarness h(1, 1, R"([{"kind":"clock","client":"server","at":"2s","jump":"+60s"}])");
+  Log ttl, own;
+  h.spawn(0, create_ttl(&h, 0, &ttl));
+  h.spawn(0, owner(&h, 0, "/eph", &own));
+  h.run_until(30s);
+  EXPECT_FALSE(h.server().tree().contains("/ttl"));
+  EXPECT_TRUE(h.server().tree().contains("/eph")) << "the session outlives a wall-clock step";
+  EXPECT_TRUE(own.events.empty());
+}
+
+// A drift is the server's oscillator: the session tracker runs on it too, so a server
+// clock at 10% speed lets a silent session live ten times its timeout.
+TEST(SimFaults, ServerClockDriftSlowsSessionExpiry) {
+  SimHarness h(2, 1,
+               R"([{"kind":"clock","client":"server","at":"0s","drift":"-90%"},)"
+               R"({"kind":"pause","client":0,"at":"1s","for":"20s"}])");
+  Log own;
+  h.spawn(0, owner(&h, 0, "/eph", &own));
+  h.run_until(15s);
+  EXPECT_TRUE(h.server().tree().contains("/eph")) << "4 s of server time take 40 s";
 }
 
 TEST(SimFaults, TtlNodeLivesItsTtlWithoutAJump) {
@@ -282,8 +308,8 @@ namespace {
 using namespace std::chrono_literals;
 
 TEST(SimFaults, StoreCrashWithDataKeepsSessionsThatReconnectInTime) {
-  SimHarness h(1, 1,
-               R"([{"kind":"store_crash","store":0,"at":"1s","restart_after":"1s","persist":true}])");
+  SimHarness h(
+      1, 1, R"([{"kind":"store_crash","store":0,"at":"1s","restart_after":"1s","persist":true}])");
   Log log;
   h.spawn(0, owner(&h, 0, "/eph", &log));
   h.run_until(1500ms);
@@ -297,8 +323,8 @@ TEST(SimFaults, StoreCrashWithDataKeepsSessionsThatReconnectInTime) {
 }
 
 TEST(SimFaults, StoreCrashWithoutDataLosesEverything) {
-  SimHarness h(1, 1,
-               R"([{"kind":"store_crash","store":0,"at":"1s","restart_after":"1s","persist":false}])");
+  SimHarness h(
+      1, 1, R"([{"kind":"store_crash","store":0,"at":"1s","restart_after":"1s","persist":false}])");
   Log log;
   h.spawn(0, owner(&h, 0, "/eph", &log));
   h.run_until(20s);

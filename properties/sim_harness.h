@@ -42,7 +42,7 @@ class SimHarness {
         world_(seed),
         server_process_(world_, -1, "server", 7),
         network_(world_, scenario_.network),
-        server_(world_, network_, server_process_, scenario_.server, "server"),
+        server_(world_, network_, server_process_, scenario_.server, "server", 0),
         store_(network_, server_, &client_stats_),
         recorder_(world_, history_) {
     server_.start();

@@ -4,10 +4,11 @@
 
 namespace lockstep::sim {
 
-ConnectionPtr Network::open(Process* client_proc, int client, Process* server_proc) {
+ConnectionPtr Network::open(Process* client_proc, int client, Process* server_proc, int store) {
   auto c = std::make_shared<Connection>();
   c->id = ++next_id_;
   c->client = client;
+  c->store = store;
   c->client_proc = client_proc;
   c->server_proc = server_proc;
   return c;
@@ -25,7 +26,7 @@ Time Network::fifo_time(Time& last) {
 void Network::to_server(const ConnectionPtr& c, RequestPtr msg) {
   if (c->client_closed) return;
   ++messages_;
-  MessageFate f = fate ? fate(c->client, Direction::ToServer) : MessageFate{};
+  MessageFate f = fate ? fate(c->client, c->store, Direction::ToServer) : MessageFate{};
   if (f.break_conn) {
     sever(c);
     return;
@@ -40,7 +41,7 @@ void Network::to_server(const ConnectionPtr& c, RequestPtr msg) {
 void Network::to_client(const ConnectionPtr& c, ReplyPtr msg) {
   if (c->server_closed) return;
   ++messages_;
-  MessageFate f = fate ? fate(c->client, Direction::ToClient) : MessageFate{};
+  MessageFate f = fate ? fate(c->client, c->store, Direction::ToClient) : MessageFate{};
   if (f.break_conn) {
     sever(c);
     return;
@@ -52,10 +53,22 @@ void Network::to_client(const ConnectionPtr& c, ReplyPtr msg) {
   });
 }
 
+Time Network::close_time(const ConnectionPtr& c, Direction dir) {
+  // A close is a packet (a FIN) like any other: a partition holds it until it heals, so a
+  // cut-off peer cannot hear it sooner. It is never lost (TCP retransmits it).
+  MessageFate f = fate ? fate(c->client, c->store, dir) : MessageFate{};
+  Time& last = dir == Direction::ToServer ? c->last_to_server : c->last_to_client;
+  // It leaves at the heal, behind what was held (FIFO); no draw of its own, so a close
+  // moves no other message's latency.
+  Time t = std::max(fifo_time(last) + f.extra, f.not_before);
+  last = std::max(last, t);
+  return t;
+}
+
 void Network::close_by_client(const ConnectionPtr& c) {
   if (c->client_closed) return;
   c->client_closed = true;
-  Time t = fifo_time(c->last_to_server);
+  Time t = close_time(c, Direction::ToServer);
   c->server_proc->post_at(t, [c] {
     if (!c->server_closed) {
       c->server_closed = true;
@@ -67,7 +80,7 @@ void Network::close_by_client(const ConnectionPtr& c) {
 void Network::close_by_server(const ConnectionPtr& c) {
   if (c->server_closed) return;
   c->server_closed = true;
-  Time t = fifo_time(c->last_to_client);
+  Time t = close_time(c, Direction::ToClient);
   c->client_proc->post_at(t, [c] {
     if (!c->client_closed) {
       c->client_closed = true;

@@ -21,6 +21,7 @@ enum class Direction { ToServer, ToClient };
 struct Connection {
   uint64_t id = 0;
   int client = -1;  // client index
+  int store = -1;   // the store the server serves (-1: none a fault can name)
   Process* client_proc = nullptr;
   Process* server_proc = nullptr;
   bool client_closed = false;
@@ -48,23 +49,25 @@ class Network {
  public:
   Network(World& world, NetworkSpec spec) : world_(world), spec_(spec) {}
 
-  ConnectionPtr open(Process* client_proc, int client, Process* server_proc);
+  ConnectionPtr open(Process* client_proc, int client, Process* server_proc, int store);
   void to_server(const ConnectionPtr& c, RequestPtr msg);
   void to_client(const ConnectionPtr& c, ReplyPtr msg);
-  // A side closes: it hears nothing more; the peer learns after the data in flight.
+  // A side closes: it hears nothing more; the peer learns after the data in flight, and
+  // not before a partition between them heals.
   void close_by_client(const ConnectionPtr& c);
   void close_by_server(const ConnectionPtr& c);
   // Breaks the connection at once on both sides (each learns by its own EOF).
   void sever(const ConnectionPtr& c);
 
   // Set by the fault injector; consulted for each message.
-  std::function<MessageFate(int client, Direction dir)> fate;
+  std::function<MessageFate(int client, int store, Direction dir)> fate;
 
   uint64_t messages() const { return messages_; }
 
  private:
   Duration latency();
   Time fifo_time(Time& last);
+  Time close_time(const ConnectionPtr& c, Direction dir);
 
   World& world_;
   NetworkSpec spec_;

@@ -164,7 +164,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     std::string name = store_count == 1 ? "server" : "store " + std::to_string(k);
     server_processes.push_back(std::make_unique<Process>(world, -1, name, world.rng().fork_seed()));
     servers.push_back(
-        std::make_unique<ZkServer>(world, network, *server_processes.back(), sc.server, name));
+        std::make_unique<ZkServer>(world, network, *server_processes.back(), sc.server, name, k));
     servers.back()->start();
     stores.push_back(std::make_unique<SimStore>(network, *servers.back(), &client_stats));
   }
@@ -177,7 +177,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   if (sc.resource.enabled && sc.resource.separate_store && store_count > 1) {
     resource_process = std::make_unique<Process>(world, -1, "resource", world.rng().fork_seed());
     resource_server =
-        std::make_unique<ZkServer>(world, network, *resource_process, sc.server, "resource");
+        std::make_unique<ZkServer>(world, network, *resource_process, sc.server, "resource", -1);
     resource_server->start();
     resource_store = std::make_unique<SimStore>(network, *resource_server, &client_stats);
   }

@@ -73,7 +73,10 @@ struct Fault {
   LatencyRange latency;            // latency spike
   double probability = 0;          // loss / duplicate
   ClockChange clock;
-  int store = 0;        // store_crash
+  // The store a fault names (an index from 0). Absent: every store for the network and
+  // session kinds (partition, latency, loss, duplicate, drop_reply, expire_session),
+  // store 0 for a server's clock or stall.
+  std::optional<int> store;
   bool persist = true;  // store_crash
   bool operator==(const Fault&) const = default;
 };

@@ -75,22 +75,37 @@ std::string describe(const Fault& f) {
 
 void apply(FaultInjector& inj, const Fault& f, int client) {
   World& world = inj.world();
-  Process& p = client == -2 ? inj.store_server(f.store).process() : inj.client(client);
-  const int who = client == -2 ? -1 : client;
+  // A server has two clocks (sim/zk/server.h): a step moves its wall clock only, a drift
+  // (one oscillator under both) its process clock. A client has one clock.
+  ZkServer* server = client == -2 ? &inj.store_server(f.store.value_or(0)) : nullptr;
+  Process& p = server ? server->process() : inj.client(client);
+  const int who = server ? -1 : client;
+  auto step = [server, &p, &world](Duration by) {
+    if (server) {
+      server->step_wall_clock(by);
+      return;
+    }
+    p.clock().jump(world.now(), by);
+    p.clock_changed();
+  };
+  // A server's note names its store, and for a step the clock that moves.
+  const std::string of_drift = server ? " (" + server->name() + ")" : "";
+  const std::string of_step = server ? " (" + server->name() + "'s wall clock)" : "";
   const ClockChange& c = f.clock;
   if (c.drift_ppm) {
     p.clock().set_drift_ppm(world.now(), *c.drift_ppm);
-    inj.note(who, "clock: drift " + note_drift(*c.drift_ppm));
+    inj.note(who, "clock: drift " + note_drift(*c.drift_ppm) + of_drift);
   }
   if (c.jump) {
-    p.clock().jump(world.now(), *c.jump);
-    inj.note(who, "clock: jump " + note_jump(*c.jump));
+    step(*c.jump);
+    inj.note(who, "clock: jump " + note_jump(*c.jump) + of_step);
   }
   if (c.strobe) {
     // Swings the clock forth and back every period, and leaves it where it started.
     const auto strobe = *c.strobe;
     inj.note(who, "clock: strobe swing " + format_duration(strobe.swing) + " period " +
-                      format_duration(strobe.period) + " for " + format_duration(strobe.length));
+                      format_duration(strobe.period) + " for " + format_duration(strobe.length) +
+                      of_step);
     int64_t steps = strobe.period.count() > 0 ? strobe.length / strobe.period : 0;
     if (steps % 2 == 1) ++steps;
     // Scheduled up front, but only the swings the run can reach: none after its end, and
@@ -105,10 +120,7 @@ void apply(FaultInjector& inj, const Fault& f, int client) {
         static_cast<int64_t>(std::min<uint64_t>(static_cast<uint64_t>(steps), world.budget_left()));
     for (int64_t i = 0; i < steps; ++i) {
       Duration by = i % 2 == 0 ? strobe.swing : -strobe.swing;
-      world.at(world.now() + strobe.period * i, [&p, by, &world] {
-        p.clock().jump(world.now(), by);
-        p.clock_changed();
-      });
+      world.at(world.now() + strobe.period * i, [step, by] { step(by); });
     }
   }
   p.clock_changed();

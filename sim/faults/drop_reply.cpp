@@ -18,29 +18,32 @@ const FaultDescriptor& drop_reply_fault() {
       .name = "drop_reply",
       // `check --faults` and the matrix call it lost-reply.
       .aliases = {"lost-reply"},
-      .keys = {"kind", "client", "at", "op"},
+      .keys = {"kind", "client", "at", "op", "store"},
       .required = {"client", "at"},
       .read =
           [](const scenario_json::Obj& o, const FaultLimits& limits, Fault& f) {
             fields::read_client(o, limits, f);
             if (const auto* v = o.find("op"))
               f.op = scenario_json::read_choice(*v, o.at("op"), kOps);
+            fields::read_store(o, limits, f);
           },
       .write =
           [](const Fault& f, nlohmann::ordered_json& j) {
             fields::put_client(f, j);
             fields::put_at(f, j);
             if (!f.op.empty()) j["op"] = f.op;
+            fields::put_store(f, j);
           },
       .describe =
           [](const Fault& f) {
             return "lose the reply to " + fields::target_text(f.target) + "'s next " +
-                   (f.op.empty() ? "request" : f.op);
+                   (f.op.empty() ? "request" : f.op) + fields::on_store_text(f);
           },
       .apply =
           [](FaultInjector& inj, const Fault& f, int client) {
-            inj.note(client, "drop_reply armed" + (f.op.empty() ? std::string() : " for " + f.op));
-            inj.lose_next_reply(client, f.op);
+            inj.note(client, "drop_reply armed" + (f.op.empty() ? std::string() : " for " + f.op) +
+                                 fields::on_store_text(f));
+            inj.lose_next_reply(client, f.op, f.store);
           },
       .draw =
           [](NemesisDraw& d, Fault& f) {

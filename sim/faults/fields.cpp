@@ -44,8 +44,8 @@ void read_restart_after(const Obj& o, Fault& f) {
 void read_store(const Obj& o, const FaultLimits& limits, Fault& f) {
   if (const json* v = o.find("store")) {
     f.store = static_cast<int>(read_integer(*v, o.at("store"), 0, INT_MAX));
-    if (f.store >= limits.stores)
-      fail(o.at("store"), "store " + std::to_string(f.store) +
+    if (*f.store >= limits.stores)
+      fail(o.at("store"), "store " + std::to_string(*f.store) +
                               " out of range (stores: " + std::to_string(limits.stores) + ")");
   }
 }
@@ -73,7 +73,9 @@ void put_restart_after(const Fault& f, Json& j) {
   if (f.restart_after) j["restart_after"] = format_duration(*f.restart_after);
 }
 
-void put_store(const Fault& f, Json& j) { j["store"] = f.store; }
+void put_store(const Fault& f, Json& j) {
+  if (f.store) j["store"] = *f.store;
+}
 
 void put_probability(const Fault& f, Json& j) { j["probability"] = f.probability; }
 
@@ -90,6 +92,10 @@ std::string target_text(const std::optional<Target>& t) {
       break;
   }
   return "client " + std::to_string(t->index);
+}
+
+std::string on_store_text(const Fault& f) {
+  return f.store ? " on store " + std::to_string(*f.store) : "";
 }
 
 std::string length_text(const Fault& f) { return f.length ? format_duration(*f.length) : "0s"; }

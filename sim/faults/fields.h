@@ -26,11 +26,13 @@ void put_at(const Fault& f, Json& j);
 void put_client(const Fault& f, Json& j);
 void put_for(const Fault& f, Json& j);
 void put_restart_after(const Fault& f, Json& j);
-void put_store(const Fault& f, Json& j);
+void put_store(const Fault& f, Json& j);  // when the fault names one
 void put_probability(const Fault& f, Json& j);
 
 // Describing: "client 3", "the holder", "a waiter", "the server", "every client".
 std::string target_text(const std::optional<Target>& t);
+// " on store K" when the fault names a store, "" otherwise.
+std::string on_store_text(const Fault& f);
 // The fault's "for", "0s" when it has none.
 std::string length_text(const Fault& f);
 // "+5s", "-5s".

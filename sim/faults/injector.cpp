@@ -8,25 +8,39 @@ namespace lockstep::sim {
 
 FaultInjector::FaultInjector(Wiring wiring, const Scenario& scenario)
     : w_(std::move(wiring)), scenario_(scenario), roles_(static_cast<int>(w_.clients.size())) {
-  w_.network->fate = [this](int client, Direction dir) { return fate(client, dir); };
-  w_.server->lose_reply = [this](int client, RequestKind kind) {
-    static const RequestKind kOps[] = {
-        RequestKind::Create, RequestKind::Remove,   RequestKind::Set,  RequestKind::Get,
-        RequestKind::Exists, RequestKind::Children, RequestKind::Multi};
-    bool is_op = false;
-    for (RequestKind k : kOps) is_op |= (k == kind);
-    if (!is_op) return false;
-    for (auto it = drops_.begin(); it != drops_.end(); ++it) {
-      if (it->client == client && (it->op.empty() || it->op == request_kind_name(kind))) {
-        drops_.erase(it);
-        last_reply_lost_ = w_.world->now();
-        note(client, std::string("drop_reply: the reply to ") + request_kind_name(kind) +
-                         " is lost, the connection breaks");
-        return true;
-      }
-    }
-    return false;
+  w_.network->fate = [this](int client, int store, Direction dir) {
+    return fate(client, store, dir);
   };
+  for (ZkServer* server : store_servers())
+    server->lose_reply = [this](int client, int store, RequestKind kind) {
+      return lose_reply(client, store, kind);
+    };
+}
+
+std::vector<ZkServer*> FaultInjector::store_servers() const {
+  if (w_.servers.empty()) return {w_.server};
+  return w_.servers;
+}
+
+bool FaultInjector::lose_reply(int client, int store, RequestKind kind) {
+  static const RequestKind kOps[] = {
+      RequestKind::Create, RequestKind::Remove,   RequestKind::Set,  RequestKind::Get,
+      RequestKind::Exists, RequestKind::Children, RequestKind::Multi};
+  bool is_op = false;
+  for (RequestKind k : kOps) is_op |= (k == kind);
+  if (!is_op) return false;
+  for (auto it = drops_.begin(); it != drops_.end(); ++it) {
+    if (it->client == client && (!it->store || *it->store == store) &&
+        (it->op.empty() || it->op == request_kind_name(kind))) {
+      drops_.erase(it);
+      last_reply_lost_ = w_.world->now();
+      note(client, std::string("drop_reply: the reply to ") + request_kind_name(kind) +
+                       (store_servers().size() > 1 ? " on store " + std::to_string(store) : "") +
+                       " is lost, the connection breaks");
+      return true;
+    }
+  }
+  return false;
 }
 
 void FaultInjector::schedule_all() {
@@ -80,7 +94,7 @@ int FaultInjector::resolve(const Target& t) const {
   return -1;
 }
 
-MessageFate FaultInjector::fate(int client, Direction dir) {
+MessageFate FaultInjector::fate(int client, int store, Direction dir) {
   MessageFate out;
   const Time now = w_.world->now();
   // Windows that are over can never be active again (each starts when its fault strikes):
@@ -89,7 +103,8 @@ MessageFate FaultInjector::fate(int client, Direction dir) {
     std::erase_if(*windows, [now](const Window& w) { return w.until <= now; });
   w_.world->charge(partitions_.size() + spikes_.size() + losses_.size());
   auto active = [&](const Window& win) {
-    return win.from <= now && now < win.until && (win.client < 0 || win.client == client);
+    return win.from <= now && now < win.until && (win.client < 0 || win.client == client) &&
+           (win.store < 0 || win.store == store);
   };
   for (const Window& p : partitions_) {
     if (!active(p)) continue;

@@ -74,6 +74,7 @@ class FaultInjector {
   struct Window {
     Time from{0}, until{0};
     int client = -1;
+    int store = -1;             // only the client's link to that store; -1 every store
     Way way = Way::Both;        // cut
     LatencyRange latency = {};  // slow
     double probability = 0;     // lossy
@@ -85,19 +86,25 @@ class FaultInjector {
   // The connection breaks with w.probability per message (loss or duplication, as TCP
   // sees them).
   void lossy(const Window& w) { losses_.push_back(w); }
-  // The reply to the client's next request of kind `op` ("" any) is lost after the
-  // server applied it, and the connection breaks.
-  void lose_next_reply(int client, const std::string& op) { drops_.push_back({client, op}); }
+  // The reply to the client's next request of kind `op` ("" any) on store `store` (any
+  // if absent) is lost after the server applied it, and the connection breaks.
+  void lose_next_reply(int client, const std::string& op, std::optional<int> store) {
+    drops_.push_back({client, op, store});
+  }
+  // Every store's server (one where there is one store).
+  std::vector<ZkServer*> store_servers() const;
 
  private:
   void apply(const Fault& f);
   // The client a fault names at this moment, or -1 (no holder / no waiter right now).
   int resolve(const Target& t) const;
-  MessageFate fate(int client, Direction dir);
+  MessageFate fate(int client, int store, Direction dir);
+  bool lose_reply(int client, int store, RequestKind kind);
 
   struct PendingDrop {
     int client;
     std::string op;
+    std::optional<int> store;
   };
 
   Wiring w_;

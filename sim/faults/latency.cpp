@@ -15,13 +15,14 @@ const FaultDescriptor& latency_fault() {
   static const FaultDescriptor d = {
       .kind = FaultKind::Latency,
       .name = "latency",
-      .keys = {"kind", "at", "for", "min", "max", "client"},
+      .keys = {"kind", "at", "for", "min", "max", "client", "store"},
       .required = {"at", "for", "min", "max"},
       .read =
           [](const scenario_json::Obj& o, const FaultLimits& limits, Fault& f) {
             fields::read_client(o, limits, f);
             fields::read_for(o, f);
             f.latency = scenario_json::read_range(o, f.latency);
+            fields::read_store(o, limits, f);
           },
       .write =
           [](const Fault& f, nlohmann::ordered_json& j) {
@@ -30,23 +31,25 @@ const FaultDescriptor& latency_fault() {
             j["min"] = format_duration(f.latency.min);
             j["max"] = format_duration(f.latency.max);
             fields::put_client(f, j);
+            fields::put_store(f, j);
           },
       .describe =
           [](const Fault& f) {
             return "latency " + format_duration(f.latency.min) + ".." +
                    format_duration(f.latency.max) + " on " + fields::target_text(f.target) +
-                   " for " + fields::length_text(f);
+                   fields::on_store_text(f) + " for " + fields::length_text(f);
           },
       .apply =
           [](FaultInjector& inj, const Fault& f, int client) {
             World& world = inj.world();
             const Duration length = f.length.value_or(Duration(0));
             inj.note(client, "latency spike " + format_duration(f.latency.min) + ".." +
-                                 format_duration(f.latency.max) + " for " +
-                                 format_duration(length));
+                                 format_duration(f.latency.max) + fields::on_store_text(f) +
+                                 " for " + format_duration(length));
             inj.slow({.from = world.now(),
                       .until = world.now() + length,
                       .client = client,
+                      .store = f.store.value_or(-1),
                       .latency = f.latency});
           },
       .draw =

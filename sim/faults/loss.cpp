@@ -19,13 +19,14 @@ FaultDescriptor lossy(FaultKind kind, std::string_view name) {
   return {
       .kind = kind,
       .name = name,
-      .keys = {"kind", "at", "for", "probability", "client"},
+      .keys = {"kind", "at", "for", "probability", "client", "store"},
       .required = {"at", "for", "probability"},
       .read =
           [](const scenario_json::Obj& o, const FaultLimits& limits, Fault& f) {
             fields::read_client(o, limits, f);
             fields::read_for(o, f);
             fields::read_probability(o, f);
+            fields::read_store(o, limits, f);
           },
       .write =
           [](const Fault& f, nlohmann::ordered_json& j) {
@@ -33,13 +34,15 @@ FaultDescriptor lossy(FaultKind kind, std::string_view name) {
             fields::put_for(f, j);
             fields::put_probability(f, j);
             fields::put_client(f, j);
+            fields::put_store(f, j);
           },
       .describe =
           [](const Fault& f) {
             char buf[32];
             std::snprintf(buf, sizeof buf, "%.1f%%", f.probability * 100);
             return std::string(fault_name(f.kind)) + " " + buf + " on " +
-                   fields::target_text(f.target) + " for " + fields::length_text(f);
+                   fields::target_text(f.target) + fields::on_store_text(f) + " for " +
+                   fields::length_text(f);
           },
       .apply =
           [](FaultInjector& inj, const Fault& f, int client) {
@@ -47,12 +50,13 @@ FaultDescriptor lossy(FaultKind kind, std::string_view name) {
             const Duration length = f.length.value_or(Duration(0));
             char p[32];
             std::snprintf(p, sizeof p, "%.3f", f.probability);
-            inj.note(client, std::string(fault_name(f.kind)) + " p=" + p + " for " +
-                                 format_duration(length) +
+            inj.note(client, std::string(fault_name(f.kind)) + " p=" + p +
+                                 fields::on_store_text(f) + " for " + format_duration(length) +
                                  " (the connection breaks, as TCP would)");
             inj.lossy({.from = world.now(),
                        .until = world.now() + length,
                        .client = client,
+                       .store = f.store.value_or(-1),
                        .probability = f.probability});
           },
       .draw =

@@ -23,7 +23,7 @@ const FaultDescriptor& partition_fault() {
   static const FaultDescriptor d = {
       .kind = FaultKind::Partition,
       .name = "partition",
-      .keys = {"kind", "client", "at", "for", "direction"},
+      .keys = {"kind", "client", "at", "for", "direction", "store"},
       .required = {"client", "at", "for"},
       .read =
           [](const scenario_json::Obj& o, const FaultLimits& limits, Fault& f) {
@@ -31,6 +31,7 @@ const FaultDescriptor& partition_fault() {
             fields::read_for(o, f);
             if (const auto* v = o.find("direction"))
               f.direction = scenario_json::read_choice(*v, o.at("direction"), kDirections);
+            fields::read_store(o, limits, f);
           },
       .write =
           [](const Fault& f, nlohmann::ordered_json& j) {
@@ -38,20 +39,25 @@ const FaultDescriptor& partition_fault() {
             fields::put_at(f, j);
             fields::put_for(f, j);
             j["direction"] = f.direction;
+            fields::put_store(f, j);
           },
       .describe =
           [](const Fault& f) {
-            return "partition " + fields::target_text(f.target) + " (" + f.direction + ") for " +
-                   fields::length_text(f);
+            return "partition " + fields::target_text(f.target) + fields::on_store_text(f) + " (" +
+                   f.direction + ") for " + fields::length_text(f);
           },
       .apply =
           [](FaultInjector& inj, const Fault& f, int client) {
             World& world = inj.world();
             const Duration length = f.length.value_or(Duration(0));
             const Time until = world.now() + length;
-            inj.note(client, "partition " + f.direction + " for " + format_duration(length));
-            inj.cut(
-                {.from = world.now(), .until = until, .client = client, .way = way(f.direction)});
+            inj.note(client, "partition " + f.direction + fields::on_store_text(f) + " for " +
+                                 format_duration(length));
+            inj.cut({.from = world.now(),
+                     .until = until,
+                     .client = client,
+                     .store = f.store.value_or(-1),
+                     .way = way(f.direction)});
             world.at(until, [&inj, client] { inj.note(client, "partition healed"); });
           },
       .draw =

@@ -29,7 +29,7 @@ const FaultDescriptor& server_stall_fault() {
           [](FaultInjector& inj, const Fault& f, int) {
             World& world = inj.world();
             const Duration length = f.length.value_or(Duration(0));
-            Process& s = inj.store_server(f.store).process();
+            Process& s = inj.store_server(f.store.value_or(0)).process();
             inj.note(-1, "server stall for " + format_duration(length));
             s.pause();
             world.at(world.now() + length, [&inj, &s] {

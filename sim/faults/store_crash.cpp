@@ -31,15 +31,15 @@ const FaultDescriptor& store_crash_fault() {
           },
       .describe =
           [](const Fault& f) {
-            return "crash store " + std::to_string(f.store) + ", restart after " +
+            return "crash store " + std::to_string(f.store.value_or(0)) + ", restart after " +
                    format_duration(f.restart_after.value_or(Duration(0))) +
                    (f.persist ? "" : ", data lost");
           },
       .apply =
           [](FaultInjector& inj, const Fault& f, int) {
             World& world = inj.world();
-            ZkServer* s = &inj.store_server(f.store);
-            const std::string name = "store " + std::to_string(f.store);
+            ZkServer* s = &inj.store_server(f.store.value_or(0));
+            const std::string name = "store " + std::to_string(f.store.value_or(0));
             inj.note(-1,
                      name + " crash" +
                          (f.restart_after ? ", restart after " + format_duration(*f.restart_after) +
@@ -76,7 +76,7 @@ const FaultDescriptor& store_crash_fault() {
                        "later (default 3s)",
                .zk_only = true,
                // Live, the first store's leader restarts with its data on disk.
-               .usable = [](const Fault& f) { return f.store == 0 && f.persist; }},
+               .usable = [](const Fault& f) { return f.store.value_or(0) == 0 && f.persist; }},
   };
   return d;
 }

@@ -61,7 +61,7 @@ void SimSession::trace(const std::string& ev, const std::string& extra) {
 void SimSession::connect_now() {
   ++epoch_;
   const uint64_t epoch = epoch_;
-  conn_ = network_.open(&process_, process_.client_index(), &server_.process());
+  conn_ = network_.open(&process_, process_.client_index(), &server_.process(), server_.store());
   server_.accept(conn_);
   std::weak_ptr<SimSession> weak = shared_from_this();
   conn_->client_receive = [weak, epoch](const ReplyPtr& r) {

@@ -28,16 +28,22 @@ uint64_t listing_seed(uint64_t world_seed, const std::string& name) {
 }  // namespace
 
 ZkServer::ZkServer(World& world, Network& network, Process& process, ServerSpec spec,
-                   std::string name)
+                   std::string name, int store)
     : world_(world),
       network_(network),
       process_(process),
       spec_(spec),
       name_(std::move(name)),
+      store_(store),
       listing_order_(listing_seed(world.seed(), name_)) {}
 
 int64_t ZkServer::now_ms() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(process_.now()).count();
+}
+
+int64_t ZkServer::wall_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(process_.now() + wall_offset_)
+      .count();
 }
 
 int ZkServer::session_client(int64_t session) const {
@@ -104,7 +110,7 @@ void ZkServer::tick() {
 
 void ZkServer::ttl_pass() {
   std::vector<WatchFire> fires;
-  tree_.expire_ttl_and_containers(now_ms(), fires);
+  tree_.expire_ttl_and_containers(wall_ms(), fires);
   send_fires(fires);
 }
 
@@ -247,7 +253,7 @@ void ZkServer::handle_op(const ConnectionPtr& c, int64_t session, const Request&
   reply->xid = r.xid;
   std::vector<WatchFire> fires;
   std::string extra;
-  const int64_t now = now_ms();
+  const int64_t now = wall_ms();  // node times
   switch (r.kind) {
     case RequestKind::Create: {
       CreateReply cr = tree_.create(session, r.path, r.data, r.mode, r.ttl_ms, now, fires);
@@ -311,7 +317,7 @@ void ZkServer::handle_op(const ConnectionPtr& c, int64_t session, const Request&
   trace_request(session, r, reply->err, extra);
   send_fires(fires);
   reply->zxid = tree_.last_zxid();
-  if (r.kind != RequestKind::SetWatches && lose_reply && lose_reply(c->client, r.kind)) {
+  if (r.kind != RequestKind::SetWatches && lose_reply && lose_reply(c->client, store_, r.kind)) {
     if (world_.tracing())
       world_.trace("\"src\":\"" + name_ + "\",\"ev\":\"reply_lost\",\"session\":" + hex(session) +
                    ",\"op\":\"" + request_kind_name(r.kind) + "\"");

@@ -1,6 +1,7 @@
-// The simulated ZooKeeper server: one process with its own clock, the data tree, the
-// session tracker (expiry in tick-sized buckets on the server's clock, as ZooKeeper's
-// SessionTrackerImpl does), the container manager's TTL pass, and the request pipeline
+// The simulated ZooKeeper server: one process with its own clocks, the data tree, the
+// session tracker (expiry in tick-sized buckets on the server's monotonic clock, as
+// ZooKeeper's ExpiryQueue reads elapsed time), the container manager's TTL pass (on the
+// wall clock, as ZooKeeper compares a node's mtime with currentWallTime), and the request pipeline
 // (requests of one connection in order; watch notifications go out before the reply of
 // the write that triggered them).
 #pragma once
@@ -27,7 +28,9 @@ struct ServerStats {
 
 class ZkServer {
  public:
-  ZkServer(World& world, Network& network, Process& process, ServerSpec spec, std::string name);
+  // `store`: the index faults name it by (-1: a server no store fault reaches).
+  ZkServer(World& world, Network& network, Process& process, ServerSpec spec, std::string name,
+           int store);
 
   // Starts the session tracker and the container manager.
   void start();
@@ -43,12 +46,18 @@ class ZkServer {
   // without it the server starts empty and every session is unknown (expired).
   void restart(bool persist);
   bool up() const { return up_; }
+  // The server's wall clock steps (a jump, a strobe's swing): node times and TTL expiry
+  // follow it; the session tracker, on the monotonic clock, does not. A drift is the
+  // process clock's rate, under both.
+  void step_wall_clock(Duration by) { wall_offset_ += by; }
   // Set to make the next matching request lose its reply (the connection breaks after
   // the request is applied). Returns false when the request should be answered.
-  std::function<bool(int client, RequestKind kind)> lose_reply;
+  std::function<bool(int client, int store, RequestKind kind)> lose_reply;
 
   DataTree& tree() { return tree_; }
   Process& process() { return process_; }
+  const std::string& name() const { return name_; }
+  int store() const { return store_; }
   const ServerStats& stats() const { return stats_; }
   size_t session_count() const { return sessions_.size(); }
   // The client index that owns a session (-1 if unknown).
@@ -64,7 +73,9 @@ class ZkServer {
     ConnectionPtr conn;
   };
 
+  // The monotonic clock (session expiry) and the wall clock (node times, TTLs), in ms.
   int64_t now_ms() const;
+  int64_t wall_ms() const;
   void touch(SessionInfo& s);
   void on_request(const ConnectionPtr& c, const RequestPtr& r);
   void on_eof(const ConnectionPtr& c);
@@ -81,6 +92,7 @@ class ZkServer {
   Process& process_;
   ServerSpec spec_;
   std::string name_;
+  int store_;
   // The order children are listed in (core/zk/listing_order.h): a stream of the world's seed
   // of its own: drawing it from the world's
   // stream would shift every later latency and fault draw, so a lock that sorts its
@@ -91,6 +103,7 @@ class ZkServer {
   std::map<uint64_t, int64_t> conn_session_;  // connection id -> session
   std::vector<ConnectionPtr> connections_;    // every accepted one, for a crash to break
   bool up_ = true;
+  Duration wall_offset_{0};  // the wall clock's steps so far
   int64_t next_session_ = 0;
   ServerStats stats_;
 };
