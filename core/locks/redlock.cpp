@@ -38,6 +38,35 @@ std::optional<std::string> lowest_child(const std::string& key,
   return join_path(key, sorted.front().name);
 }
 
+// go-redsync bounds each store call with the try's context (expiry x timeout factor): a
+// command is written only while that context lives, on a connection that is up (a dial
+// that cannot finish in time fails the call), and nothing retries it. So no SET leaves
+// after Lock has returned. Here: the call goes out only before `bound` on a connected
+// session; a session that is not, is first given a harmless read to bring it back (a
+// renewing session renews on it), and then must still be in time.
+Task<std::optional<std::string>> not_sendable(Env& env, std::shared_ptr<Session> session,
+                                              std::string key, std::optional<Time> bound) {
+  auto late = [&env, bound] { return bound && env.now() >= *bound; };
+  if (late()) co_return std::string(kDeadlineExceeded);
+  if (session->state() != SessionState::Connected) {
+    co_await session->exists(key, false);
+    if (late()) co_return std::string(kDeadlineExceeded);
+    if (session->state() != SessionState::Connected)
+      co_return std::string(error_name(Error::ConnectionLoss));
+  }
+  co_return std::nullopt;
+}
+
+// "/locks/a" -> "/locks", "/locks/a": the nodes a key's incarnations need above them.
+std::vector<std::string> ancestors_and_self(const std::string& path) {
+  std::vector<std::string> out;
+  for (size_t slash = path.find('/', 1); slash != std::string::npos;
+       slash = path.find('/', slash + 1))
+    out.push_back(path.substr(0, slash));
+  out.push_back(path);
+  return out;
+}
+
 AcquireResult failure(std::string why) {
   AcquireResult r;
   r.error = std::move(why);
@@ -140,7 +169,7 @@ Task<RedlockLock::Tally> RedlockLock::on_all_stores(Op op, std::string value,
     Promise<StoreAnswer> promise;
     answers.push_back(promise.future());
     env_.spawn(settle_into(
-        store_op(op, env_, sessions_[k], key_, value, settings_.expiry, known[k]), promise));
+        store_op(op, env_, sessions_[k], key_, value, settings_.expiry, known[k], bound), promise));
   }
   Future<Unit> timer = bound ? env_.timer_at(*bound) : Future<Unit>();
   Tally tally;
@@ -170,7 +199,8 @@ Task<RedlockLock::Tally> RedlockLock::on_all_stores(Op op, std::string value,
 Task<RedlockLock::StoreAnswer> RedlockLock::store_op(Op op, Env& env,
                                                      std::shared_ptr<Session> session,
                                                      std::string key, std::string value,
-                                                     Duration expiry, std::string known) {
+                                                     Duration expiry, std::string known,
+                                                     std::optional<Time> bound) {
   StoreAnswer out;
   auto error = [&out](Error e) {
     out.error = std::string(error_name(e));
@@ -181,6 +211,10 @@ Task<RedlockLock::StoreAnswer> RedlockLock::store_op(Op op, Env& env,
     // on the same connection (so in one round trip), which shows whether an older
     // incarnation of the key is still there.
     for (int attempt = 0; attempt < 2; ++attempt) {
+      if (auto why = co_await not_sendable(env, session, key, bound)) {
+        out.error = *why;
+        co_return out;
+      }
       Future<CreateReply> creating =
           session->create(join_path(key, kIncarnationPrefix), value,
                           CreateMode::PersistentSequentialWithTtl, expiry);
@@ -188,8 +222,15 @@ Task<RedlockLock::StoreAnswer> RedlockLock::store_op(Op op, Env& env,
       CreateReply made = co_await creating;
       ChildrenReply kids = co_await listing;
       if (made.err == Error::NoNode && attempt == 0) {
-        Error parents = co_await ensure_path(env, *session, key, env.now() + expiry);
-        if (parents != Error::Ok) co_return error(parents);
+        // Redis keys have no parents: making them is the port's, and bounded alike.
+        for (const std::string& parent : ancestors_and_self(key)) {
+          if (auto why = co_await not_sendable(env, session, key, bound)) {
+            out.error = *why;
+            co_return out;
+          }
+          CreateReply p = co_await session->create(parent, "", CreateMode::Persistent);
+          if (p.err != Error::Ok && p.err != Error::NodeExists) co_return error(p.err);
+        }
         continue;
       }
       if (made.err != Error::Ok) co_return error(made.err);

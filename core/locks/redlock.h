@@ -35,7 +35,10 @@
 // Where the port has to choose: ZooKeeper purges an expired TTL node at its check
 // interval, where Redis would stop answering for the key at once, so a key may outlive
 // its expiry by up to that interval; a create that meets a missing parent makes the
-// parent first (Redis keys have none). The last try's store errors are returned as
+// parent first (Redis keys have none). Each store call of a try is bounded as
+// go-redsync's context bounds it: a SET, and any parent it needs, is sent only before
+// the try's bound (expiry x timeout_factor) on a connected session, and nothing retries
+// it, so no SET leaves after Lock has returned. The last try's store errors are returned as
 // they are (go-redsync returns them instead of ErrFailed); otherwise a failed Lock is
 // "dsync: failed to acquire lock". A SET that loses deletes its node a round trip later;
 // a SET from a third client in between sees that node as the key and fails where Redis
@@ -109,10 +112,10 @@ class RedlockLock final : public Lock {
   };
   // One store's part of an op (SET NX PX, compare-and-delete, compare-and-PEXPIRE, GET).
   // `known`: the incarnation this Lock made on that store, if it did (else the current
-  // one is looked up).
+  // one is looked up). A SET is sent only before `bound` (the try's context).
   static Task<StoreAnswer> store_op(Op op, Env& env, std::shared_ptr<Session> session,
                                     std::string key, std::string value, Duration expiry,
-                                    std::string known);
+                                    std::string known, std::optional<Time> bound);
 
   // Runs `op` with `value` on every store at once and counts the successes; with a
   // `bound`, each store's call counts as failed if it has not answered by then.
