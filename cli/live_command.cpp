@@ -231,7 +231,8 @@ int live_command(const std::vector<std::string>& argv) {
     if (!algo->option(key))
       throw UsageError{"--option " + key + ": unknown option of " + sc.algorithm};
   // A malformed value throws OptionError ("options.KEY: ..."), before any client starts.
-  const int stores = algo->store_count(algo->validate(sc.options));
+  const OptionValues algo_options = algo->validate(sc.options);
+  const int stores = algo->store_count(algo_options);
 
   // The store(s).
   const auto store_flags = args.values("--store");
@@ -284,7 +285,8 @@ int live_command(const std::vector<std::string>& argv) {
   c.hold = sc.workload.hold;
   c.think = sc.workload.think;
   c.acquire_timeout = sc.workload.acquire_timeout;
-  c.session_timeout = sc.session_timeout;
+  c.heed_lost = sc.workload.heed_lost;
+  c.session_timeout = algo->session_timeout_for(algo_options, sc.session_timeout);
   c.resource = sc.resource.enabled;
   c.fenced = sc.resource.fenced;
   c.separate_resource = sc.resource.separate_store;

@@ -74,10 +74,16 @@ struct AlgorithmInfo {
   // opens that many instead (store_count()).
   int stores = 1;
   bool has_fencing_token = false;
-  // Its store has no sessions of its own (Redis, DynamoDB): the runtime gives it
-  // sessions that open a new ZooKeeper session after one expired (RenewingSession).
+  // Its client goes on after a session expired: Redis and DynamoDB have no sessions, and
+  // etcd's lease is not its connection (reads and watches outlive the lease). The runtime
+  // gives it sessions that open a new ZooKeeper session after one expired
+  // (RenewingSession); ephemeral nodes still die with the session that made them.
   bool sessionless = false;
   std::function<std::unique_ptr<Lock>(LockContext)> make;
+  // The session timeout its library asks for when the options set one (etcd's lease
+  // TTL): the runtime opens its sessions with that instead of the scenario's. May be
+  // empty; nullopt keeps the scenario's.
+  std::function<std::optional<Duration>(const OptionValues&)> session_timeout;
   // Checks that need several options at once (retry_delay_max >= retry_delay_min);
   // throws OptionError. May be empty.
   std::function<void(const OptionValues&)> check_together;
@@ -88,6 +94,8 @@ struct AlgorithmInfo {
   OptionValues validate(const Options& given) const;
   // Sessions the algorithm opens with these options (the one reader of "stores").
   int store_count(const OptionValues& options) const;
+  // The timeout a run opens its sessions with: its own (session_timeout) or `asked`.
+  Duration session_timeout_for(const OptionValues& options, Duration asked) const;
 };
 
 // The catalogue, in a fixed order: the built-in algorithms, then those registered.

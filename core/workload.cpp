@@ -266,6 +266,8 @@ Task<void> run_client(Env& env, Recorder& recorder, WorkloadConfig config) {
       co_await env.sleep_for(config.think);
       continue;
     }
+    // A client that never looks at the lost signal holds on regardless.
+    if (!config.heed_lost) got.lease.lost = Future<Unit>();
     // The token the history (and the resource) sees is the one the client fences with.
     const std::optional<uint64_t> token = fencing_token(got.lease, config.fencing);
     HistoryEvent acquired = event(me, EventKind::Acquired);

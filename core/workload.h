@@ -49,6 +49,8 @@ struct WorkloadConfig {
   Duration hold = std::chrono::milliseconds(5);
   Duration think = std::chrono::milliseconds(1);
   Duration acquire_timeout = std::chrono::seconds(30);
+  // Whether the client stops believing when the lease's lost signal fires.
+  bool heed_lost = true;
   Duration session_timeout = std::chrono::seconds(4);
   // One per session the algorithm needs; most algorithms use one store.
   std::vector<Store*> stores;

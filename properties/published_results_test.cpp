@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -52,20 +53,70 @@ TEST_P(PublishedResult, GivesThePublishedVerdict) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Examples, PublishedResult,
-                         ::testing::Values(
-                             // ZooKeeper expires sessions on elapsed time: a +30 s step of its wall
-                             // clock expires none of them.
-                             Published{"zk-slow-server-clock-step.json",
-                                       {},
-                                       {"mutual-exclusion", "liveness-after-quiet"}}),
-                         [](const ::testing::TestParamInfo<Published>& info) {
-                           std::string name = info.param.file;
-                           name = name.substr(0, name.find('.'));
-                           for (char& c : name)
-                             if (c == '-') c = '_';
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Examples, PublishedResult,
+    ::testing::Values(
+        // ZooKeeper expires sessions on elapsed time: a +30 s step of its wall
+        // clock expires none of them.
+        Published{
+            "zk-slow-server-clock-step.json", {}, {"mutual-exclusion", "liveness-after-quiet"}},
+        // A partitioned holder with a slow clock cannot hear the server
+        // close its session: it believes on after the next grant.
+        Published{
+            "recipe-partitioned-slow-holder.json", {"mutual-exclusion"}, {"liveness-after-quiet"}},
+        // Kleppmann 2016: Redlock over five stores, C's clock jumps.
+        Published{
+            "redlock-kleppmann-clock-jump.json", {"mutual-exclusion"}, {"liveness-after-quiet"}},
+        // Jepsen etcd 3.4.3 / etcd #11456: a waiter whose lease expired
+        // is still granted the lock.
+        Published{
+            "etcd-expired-lease-waiter.json", {"mutual-exclusion"}, {"liveness-after-quiet"}}),
+    [](const ::testing::TestParamInfo<Published>& info) {
+      std::string name = info.param.file;
+      name = name.substr(0, name.find('.'));
+      for (char& c : name)
+        if (c == '-') c = '_';
+      return name;
+    });
+
+// etcd-session's ttl is the lease TTL its sessions open with (it was validated, then
+// ignored: the scenario's session timeout ran instead).
+TEST(EtcdSessionTtl, SessionsOpenWithTheLeaseTtl) {
+  Scenario sc = parse_scenario(R"({"algorithm": "etcd-session", "options": {"ttl": "2500ms"},
+    "clients": 2, "session_timeout": "10s", "server": {"tick_time": "500ms"},
+    "workload": {"cycles": 1}, "duration": "30s"})");
+  RunResult r = run_scenario(sc, RunOptions{true});
+  int opened = 0;
+  for (const std::string& line : r.trace) {
+    if (line.find("\"session_new\"") == std::string::npos) continue;
+    ++opened;
+    EXPECT_NE(line.find("\"timeout_ms\":3000"), std::string::npos) << line;
+  }
+  EXPECT_EQ(opened, 2);
+  // Without ttl, the scenario's session timeout stands.
+  sc.options = Options(std::map<std::string, std::string>{});
+  r = run_scenario(sc, RunOptions{true});
+  for (const std::string& line : r.trace) {
+    if (line.find("\"session_new\"") == std::string::npos) continue;
+    EXPECT_NE(line.find("\"timeout_ms\":10000"), std::string::npos) << line;
+  }
+}
+
+// Whether the clients heed the lost signal is the scenario's: with heed_lost, the expired
+// waiter of etcd-expired-lease-waiter.json stops believing the moment it is granted.
+TEST(EtcdSessionTtl, AHeedingClientDropsTheExpiredGrantAtOnce) {
+  Scenario sc = load_scenario(path_of("etcd-expired-lease-waiter.json"));
+  ASSERT_FALSE(sc.workload.heed_lost);
+  sc.workload.heed_lost = true;
+  RunResult r = run_scenario(sc, RunOptions{false});
+  int judged = 0;
+  for (const auto& v : r.verdicts) {
+    if (v.checker != "mutual-exclusion") continue;
+    ++judged;
+    EXPECT_TRUE(v.ok) << v.summary;
+  }
+  EXPECT_EQ(judged, 1);
+}
 
 }  // namespace
 }  // namespace lockstep::sim

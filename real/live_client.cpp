@@ -248,6 +248,8 @@ std::vector<std::string> encode_client_spec(const LiveClientSpec& s) {
                                 ns_text(s.think),
                                 "--acquire-timeout-ns",
                                 ns_text(s.acquire_timeout),
+                                "--heed-lost",
+                                s.heed_lost ? "yes" : "no",
                                 "--session-timeout-ns",
                                 ns_text(s.session_timeout),
                                 "--resource",
@@ -294,6 +296,9 @@ LiveClientSpec decode_client_spec(const std::vector<std::string>& words) {
       s.think = ns();
     } else if (flag == "--acquire-timeout-ns") {
       s.acquire_timeout = ns();
+    } else if (flag == "--heed-lost") {
+      if (v != "yes" && v != "no") throw std::invalid_argument("--heed-lost: \"" + v + "\"");
+      s.heed_lost = v == "yes";
     } else if (flag == "--session-timeout-ns") {
       s.session_timeout = ns();
     } else if (flag == "--resource") {
@@ -451,6 +456,7 @@ std::string run_live_client(EventLoop& loop, const LiveClientSpec& spec,
   cfg.hold = spec.hold;
   cfg.think = spec.think;
   cfg.acquire_timeout = spec.acquire_timeout;
+  cfg.heed_lost = spec.heed_lost;
   cfg.session_timeout = spec.session_timeout;
   for (auto& s : observed) cfg.stores.push_back(s.get());
   cfg.resource.enabled = spec.resource;

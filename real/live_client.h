@@ -39,6 +39,7 @@ struct LiveClientSpec {
   Duration hold = std::chrono::milliseconds(5);
   Duration think = std::chrono::milliseconds(1);
   Duration acquire_timeout = std::chrono::seconds(30);
+  bool heed_lost = true;
   Duration session_timeout = std::chrono::seconds(4);
   bool resource = false;
   bool fenced = true;

@@ -155,6 +155,8 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   // One independent server per store the algorithm opens (Redlock's N), each a process
   // with its own clock.
   const int store_count = algo->store_count(algo_options);
+  // etcd-session's ttl: its sessions open with the lease TTL, not the scenario's.
+  const Duration session_timeout = algo->session_timeout_for(algo_options, sc.session_timeout);
   Network network(world, sc.network);
   ClientStats client_stats;
   std::vector<std::unique_ptr<Process>> server_processes;
@@ -196,7 +198,8 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     cfg.hold = sc.workload.hold;
     cfg.think = sc.workload.think;
     cfg.acquire_timeout = sc.workload.acquire_timeout;
-    cfg.session_timeout = sc.session_timeout;
+    cfg.heed_lost = sc.workload.heed_lost;
+    cfg.session_timeout = session_timeout;
     for (auto& st : stores) cfg.stores.push_back(st.get());
     cfg.shared = &shared;
     cfg.resource.enabled = sc.resource.enabled;
@@ -291,7 +294,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
                  .final_resource = {},
                  .faults = has_faults(sc),
                  .quiet_from = faults_over(sc),
-                 .session_timeout = sc.session_timeout,
+                 .session_timeout = session_timeout,
                  .hold = sc.workload.hold,
                  .max_latency = sc.network.latency.max,
                  .leftover_nodes = {},

@@ -258,7 +258,7 @@ Scenario parse_scenario(const std::string& json_text) {
   }
   if (const json* v = top.find("workload")) {
     Obj o(*v, "workload");
-    o.only({"cycles", "hold", "think", "acquire_timeout"});
+    o.only({"cycles", "hold", "think", "acquire_timeout", "heed_lost"});
     WorkloadSpec& w = s.workload;
     if (const json* x = o.find("cycles"))
       w.cycles = static_cast<int>(read_integer(*x, o.at("cycles"), 0, INT_MAX));
@@ -267,6 +267,7 @@ Scenario parse_scenario(const std::string& json_text) {
       w.think = read_duration(*x, o.at("think"), Sign::NonNegative);
     if (const json* x = o.find("acquire_timeout"))
       w.acquire_timeout = read_duration(*x, o.at("acquire_timeout"), Sign::NonNegative);
+    if (const json* x = o.find("heed_lost")) w.heed_lost = read_bool(*x, o.at("heed_lost"));
   }
   if (const json* v = top.find("network")) {
     Obj o(*v, "network");
@@ -385,6 +386,8 @@ std::string scenario_to_json(const Scenario& s) {
                    {"hold", format_duration(s.workload.hold)},
                    {"think", format_duration(s.workload.think)},
                    {"acquire_timeout", format_duration(s.workload.acquire_timeout)}};
+  // Written only when it differs from the default, so older files round-trip unchanged.
+  if (!s.workload.heed_lost) j["workload"]["heed_lost"] = false;
   j["network"] = {{"latency",
                    {{"min", format_duration(s.network.latency.min)},
                     {"max", format_duration(s.network.latency.max)}}}};

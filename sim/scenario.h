@@ -21,6 +21,9 @@ struct WorkloadSpec {
   Duration hold = std::chrono::milliseconds(5);
   Duration think = std::chrono::milliseconds(1);
   Duration acquire_timeout = std::chrono::seconds(30);
+  // The clients stop believing when the algorithm signals the lock lost (false: they never
+  // look, as a client of etcd's Mutex that never reads session.Done()).
+  bool heed_lost = true;
   bool operator==(const WorkloadSpec&) const = default;
 };
 

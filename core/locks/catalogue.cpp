@@ -85,19 +85,24 @@ std::vector<AlgorithmInfo> make_catalogue() {
       .name = "etcd-session",
       .summary = "seed 002 borges on the etcd v3.3.5 mutex: a key per session, lowest "
                  "create-revision holds, wait for the key just before; lost = the "
-                 "session's end; no token (its session timeout should be the ttl)",
+                 "session's end; no token; a waiter's watch outlives its lease",
       .options =
           {
               {.key = "ttl",
                .type = T::Duration,
-               .default_value = "0s",
-               .help = "the session TTL, rounded up to whole seconds; 0 is etcd's 60s"},
+               .help = "the lease TTL the sessions are opened with, rounded up to whole "
+                       "seconds (0: etcd's 60s); absent: the scenario's session timeout"},
               {.key = "timeout",
                .type = T::Duration,
                .help = "the Lock timeout (below 1s: 1s; 0: forever); absent: the caller's "
                        "deadline"},
           },
+      .sessionless = true,  // the lease expires; the client reads and watches on
       .make = locks::make_etcd_session,
+      .session_timeout = [](const OptionValues& o) -> std::optional<Duration> {
+        if (!o.has("ttl")) return std::nullopt;
+        return locks::etcd_session_ttl(o);
+      },
   });
   all.push_back({
       .name = "local",
@@ -293,6 +298,11 @@ OptionValues AlgorithmInfo::validate(const Options& given) const {
 
 int AlgorithmInfo::store_count(const OptionValues& values) const {
   return option("stores") ? static_cast<int>(values.integer("stores")) : stores;
+}
+
+Duration AlgorithmInfo::session_timeout_for(const OptionValues& values, Duration asked) const {
+  if (!session_timeout) return asked;
+  return session_timeout(values).value_or(asked);
 }
 
 }  // namespace lockstep

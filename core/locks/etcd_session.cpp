@@ -29,10 +29,11 @@ Task<std::optional<T>> or_done(Future<T> call, Future<Unit> done) {
 }
 
 // Session::ended as the lost signal: borges returns session.Done(), which closes when
-// the client sees the session end (Expired or Closed), and only then.
-Task<void> forward_end(std::shared_ptr<Session> session, std::shared_ptr<Promise<Unit>> lost) {
-  co_await session->ended();
-  if (!lost->is_set()) lost->set(Unit{});
+// the client sees the session end (Expired or Closed), and only then. `ended` is the end
+// of the session our key was made on (its lease), not of a session renewed since.
+Task<void> forward_end(Future<SessionState> ended, Promise<Unit> lost) {
+  co_await ended;
+  lost.set(Unit{});
 }
 
 std::string hex_id(int64_t id) {
@@ -85,6 +86,7 @@ class EtcdSessionLock final : public Lock {
       if (!created) co_return canceled();
       if (created->err == Error::Ok) {
         my_rev = created->stat.czxid;
+        key_lease_ended_ = session_->ended();
         break;
       }
       if (created->err == Error::NoNode) {
@@ -99,6 +101,7 @@ class EtcdSessionLock final : public Lock {
       if (!there) co_return canceled();
       if (there->err == Error::Ok) {
         my_rev = there->stat.czxid;
+        key_lease_ended_ = session_->ended();
         break;
       }
       // Deleted between our create and our read: etcd's transaction is atomic and could
@@ -169,12 +172,12 @@ class EtcdSessionLock final : public Lock {
     return r;
   }
 
+  // A waiter whose lease expired while it waited is granted with this already set.
   Future<Unit> lost() {
-    if (!lost_) {
-      lost_ = std::make_shared<Promise<Unit>>();
-      env_.spawn(forward_end(session_, lost_));
-    }
-    return lost_->future();
+    Promise<Unit> lost;
+    Future<Unit> out = lost.future();
+    env_.spawn(forward_end(key_lease_ended_, std::move(lost)));
+    return out;
   }
 
   // Mutex.Unlock: delete our key (a missing key is no error); afterwards myKey is
@@ -264,8 +267,8 @@ class EtcdSessionLock final : public Lock {
         if (first == 0) co_return Outcome{true};
       }
       WatchEvent ev = co_await there->watch;
-      // etcd's watch outlives the lease; a ZooKeeper watch dies with the session. Either
-      // way the next listing tells: the key is gone, or the session is (an error).
+      // etcd's watch outlives the lease; a ZooKeeper watch dies with the session. The
+      // next listing, on the renewed session, tells which keys are left.
       if (ev.type == WatchEventType::Deleted || ev.type == WatchEventType::SessionEnded)
         co_return Outcome{};
       // A put on the key: keep watching for its deletion.
@@ -280,13 +283,13 @@ class EtcdSessionLock final : public Lock {
   Future<Unit> done_;
   std::string key_;
   KeyState key_state_ = KeyState::Never;
-  std::shared_ptr<Promise<Unit>> lost_;
+  Future<SessionState> key_lease_ended_;
 };
 
 }  // namespace
 
 Duration etcd_session_ttl(const OptionValues& options) {
-  Duration ttl = options.duration("ttl");
+  Duration ttl = options.has("ttl") ? options.duration("ttl") : Duration(0);
   // int(math.Ceil(cfg.TTL.Seconds())), and concurrency.WithTTL ignores a TTL <= 0.
   const int64_t ns_per_s = 1'000'000'000;
   int64_t secs = (ttl.count() + ns_per_s - 1) / ns_per_s;

@@ -16,11 +16,19 @@
 // only when the client learns the session has ended, possibly after another client
 // already holds the lock. No fencing token (the key's czxid is offered for `--fencing`).
 //
+// The lease is not the connection: when the lease expires, etcd deletes the key, but the
+// client's reads and its watch go on (the watch resumes from its revision). So the port
+// runs on sessions that renew themselves (AlgorithmInfo::sessionless): the key dies with
+// the session that made it, and the wait goes on on the next one. A waiter whose lease
+// expired is then told it holds once the keys before it are gone, while its own key is
+// gone too and another client may hold (Jepsen's etcd 3.4.3 analysis; etcd #11456, fixed
+// in 3.4.4 by checking the lease after the wait; v3.3.5 does not).
+//
 // Options (the borges SessionConfig):
-//   ttl      the session TTL: rounded up to whole seconds, and 0 (the default) becomes
-//            etcd's 60 s default. The port cannot open its own sessions, so the TTL
-//            is enforced by whoever opens them: the session timeout must be
-//            etcd_session_ttl(options) (ZooKeeper then negotiates it into 2..20 ticks).
+//   ttl      the lease TTL: rounded up to whole seconds, and 0 becomes etcd's 60 s
+//            default. The runtime opens the sessions with it
+//            (AlgorithmInfo::session_timeout; ZooKeeper then negotiates it into 2..20
+//            ticks). Absent, the scenario's session timeout stands in for it.
 //   timeout  the Lock timeout: below 1 s it becomes 1 s; 0 waits forever. When absent,
 //            the caller's acquire deadline stands in for it (clamped the same way).
 //
@@ -29,7 +37,8 @@
 // in parallel; the keys are listed after ours exists, so a key missing from the listing
 // has a higher czxid than ours and cannot change the answer. Reads that meet
 // ConnectionLoss are retried until the timeout, as etcd's client retries idempotent
-// reads; the transaction and the delete are not.
+// reads; the transaction and the delete are not. The key is named after the session id
+// when Lock starts; a session renewed by the create itself keeps the old id in the name.
 #pragma once
 
 #include <memory>
@@ -38,8 +47,8 @@
 
 namespace lockstep::locks {
 
-// The session TTL the options ask for, as the library hands it to etcd: whole seconds,
-// rounded up; 0 (absent) is etcd's default of 60 s.
+// The lease TTL the options ask for, as the library hands it to etcd: whole seconds,
+// rounded up; 0 (or absent) is etcd's default of 60 s.
 Duration etcd_session_ttl(const OptionValues& options);
 
 // ErrCanceled wrapping the context's error: what Lock returns when its timeout fires.
