@@ -73,9 +73,14 @@ class EtcdSessionLock final : public Lock {
       done_ = env_.timer_at(*ctx_deadline_);
     }
 
+    // The key is named after the lease it is put with. A session that expired is renewed
+    // by its next call, so that call comes first: the key then carries the new lease's id,
+    // as a retry of the same Lock would (an old id would leave an orphan key behind).
+    if (session_->state() == SessionState::Expired) co_await session_->exists(dir_);
     // m.myKey is set before anything is sent, so a later Unlock deletes it even when
     // this Lock fails.
-    key_ = join_path(dir_, hex_id(session_->id()));
+    const int64_t lease = session_->id();
+    key_ = join_path(dir_, hex_id(lease));
     key_state_ = KeyState::Set;
 
     // The transaction: create our key unless it exists, in which case reuse it (and its
@@ -84,6 +89,12 @@ class EtcdSessionLock final : public Lock {
     for (;;) {
       auto created = co_await or_done(session_->create(key_, "", CreateMode::Ephemeral), done_);
       if (!created) co_return canceled();
+      if (created->err == Error::Ok && session_->id() != lease) {
+        // The lease expired while the put waited and the put went out on the next
+        // session: etcd refuses a put with a dead lease, so the key must not stay.
+        co_await session_->remove(key_, -1);
+        co_return failed_with(std::string(kEtcdLeaseNotFound));
+      }
       if (created->err == Error::Ok) {
         my_rev = created->stat.czxid;
         key_lease_ended_ = session_->ended();
@@ -163,6 +174,12 @@ class EtcdSessionLock final : public Lock {
   static AcquireResult canceled() {
     AcquireResult r;
     r.error = std::string(kEtcdCanceled);
+    return r;
+  }
+
+  static AcquireResult failed_with(std::string why) {
+    AcquireResult r;
+    r.error = std::move(why);
     return r;
   }
 

@@ -38,7 +38,8 @@
 // has a higher czxid than ours and cannot change the answer. Reads that meet
 // ConnectionLoss are retried until the timeout, as etcd's client retries idempotent
 // reads; the transaction and the delete are not. The key is named after the session id
-// when Lock starts; a session renewed by the create itself keeps the old id in the name.
+// when Lock starts; an expired session is renewed first (by a read), so the name is the
+// new lease's.
 #pragma once
 
 #include <memory>
@@ -53,6 +54,8 @@ Duration etcd_session_ttl(const OptionValues& options);
 
 // ErrCanceled wrapping the context's error: what Lock returns when its timeout fires.
 inline constexpr std::string_view kEtcdCanceled = "context canceled: context deadline exceeded";
+// What etcd answers a put whose lease has expired.
+inline constexpr std::string_view kEtcdLeaseNotFound = "etcdserver: requested lease not found";
 
 std::unique_ptr<Lock> make_etcd_session(LockContext ctx);
 
