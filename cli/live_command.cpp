@@ -24,6 +24,7 @@
 #include "real/zk_store.h"
 #include "sim/faults/live_form.h"
 #include "sim/faults/table.h"
+#include "sim/faults/trigger.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
 
@@ -158,7 +159,7 @@ int live_command(const std::vector<std::string>& argv) {
         faults.push_back(*live);
       else
         skipped.push_back("scenario fault " + std::string(sim::fault_name(f.kind)) + " at " +
-                          format_duration(f.at) + ": skipped, no live form");
+                          sim::format_at(f) + ": skipped, no live form");
     }
     if (sc.nemesis.enabled) skipped.push_back("scenario nemesis: skipped, no live form");
   }

@@ -52,8 +52,11 @@ class SimRecorder final : public Recorder {
       world_.trace(line);
     }
     history_.add(std::move(e));
+    if (on_event) on_event(history_.events().back());
   }
   bool finished(int client) const { return finished_[client]; }
+  // Sees every event once it is in the history (the fault injector's triggers).
+  std::function<void(const HistoryEvent&)> on_event;
 
  private:
   World& world_;
@@ -92,15 +95,8 @@ std::optional<Duration> longest_ttl_under(DataTree& tree, const std::string& loc
 Time faults_over(const Scenario& sc) {
   Time end{0};
   auto add = [&end](const Fault& f) {
-    Time t = f.at;
-    if (f.length) t = std::max(t, add_sat(f.at, *f.length));
-    if (f.restart_after) t = std::max(t, add_sat(f.at, *f.restart_after));
-    if (f.clock.strobe)
-      t = std::max(t, add_sat(f.at, add_sat(f.clock.strobe->length, f.clock.strobe->swing)));
-    // A step back holds every timer of that clock (pings included) for as long as the
-    // step: the outage lasts that much after the jump.
-    if (f.clock.jump && f.clock.jump->count() < 0) t = std::max(t, sub_sat(f.at, *f.clock.jump));
-    end = std::max(end, t);
+    // One that waits for an event is counted when it fires (the injector knows).
+    if (!f.after) end = std::max(end, fault_end(f));
   };
   for (const Fault& f : sc.faults) add(f);
   if (sc.nemesis.enabled) {
@@ -235,6 +231,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     clients[i]->spawn(keeping_failure(run_client(*clients[i], recorder, workload()), &failure));
   };
   FaultInjector faults(wiring, sc);
+  recorder.on_event = [&faults](const HistoryEvent& e) { faults.on_event(e); };
   faults.schedule_all();
 
   // Done when every client finished its workload or is down for good.
@@ -305,6 +302,8 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   // was armed: the quiet starts no earlier than the last one.
   if (auto struck = faults.last_reply_lost())
     facts.quiet_from = std::max(facts.quiet_from, *struck);
+  if (auto over = faults.triggered_faults_over())
+    facts.quiet_from = std::max(facts.quiet_from, *over);
   if (sc.resource.enabled)
     facts.final_resource =
         final_resource(resource_server ? resource_server->tree() : server.tree(), sc.lock_path);

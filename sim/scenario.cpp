@@ -15,6 +15,7 @@
 #include "core/json.h"
 #include "core/lock.h"
 #include "sim/faults/table.h"
+#include "sim/faults/trigger.h"
 #include "sim/scenario_json.h"
 
 namespace lockstep::sim {
@@ -81,15 +82,36 @@ Fault read_fault(const json& entry, const std::string& path, const FaultLimits& 
   if (!kind->is_string()) fail(o.at("kind"), "must be a string, got " + show(*kind));
   const FaultDescriptor* d = find_fault(kind->get_ref<const std::string&>());
   if (!d) fail(path, "unknown fault kind " + show(*kind) + " (known: " + join(fault_names()) + ")");
-  o.only(d->keys, " (" + std::string(d->name) + " takes " + join(d->keys) + ")");
+  // Every kind takes "after_client" besides its own keys: whose event a relative "at"
+  // counts from.
+  std::vector<std::string_view> keys = d->keys;
+  keys.push_back("after_client");
+  o.only(keys, " (" + std::string(d->name) + " takes " + join(keys) + ")");
   for (std::string_view key : d->required)
     if (!o.find(key))
       fail(path, "\"" + std::string(key) + "\" is required for " + std::string(d->name));
 
   Fault f;
   f.kind = d->kind;
-  f.at = read_duration(*o.find("at"), o.at("at"), Sign::NonNegative);
+  const json& at = *o.find("at");
+  std::optional<RelativeAt> relative;
+  if (at.is_string()) relative = parse_relative_at(at.get_ref<const std::string&>(), o.at("at"));
+  if (relative) {
+    f.at = Time(relative->offset);
+    f.after = relative->trigger;
+  } else {
+    f.at = read_duration(at, o.at("at"), Sign::NonNegative);
+  }
+  if (const json* v = o.find("after_client")) {
+    if (!f.after)
+      fail(o.at("after_client"), "needs an \"at\" relative to an event (e.g. \"acquired+1s\")");
+    f.after->client =
+        static_cast<int>(read_integer(*v, o.at("after_client"), 0, limits.clients - 1));
+  }
   d->read(o, limits, f);
+  // By default a relative time counts the events of the client the fault names.
+  if (f.after && !f.after->client && f.target && f.target->kind == Target::Kind::Index)
+    f.after->client = f.target->index;
   return f;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/faults/fault_kind.h"
+#include "core/history.h"
 #include "core/options.h"
 #include "core/time.h"
 
@@ -47,8 +48,10 @@ struct ServerSpec {
 
 // A process or the server, as a fault names it.
 struct Target {
-  enum class Kind { Index, Holder, Waiter, Server } kind = Kind::Index;
-  int index = 0;  // meaningful for Kind::Index only
+  // NthHolder: the client of the run's index-th grant ("holder#2"), whether or not it
+  // still holds.
+  enum class Kind { Index, Holder, Waiter, Server, NthHolder } kind = Kind::Index;
+  int index = 0;  // the client (Index), or N (NthHolder)
   bool operator==(const Target&) const = default;
 };
 
@@ -65,9 +68,19 @@ struct ClockChange {
 
 // One scheduled fault. Which fields a kind uses, and how it reads, writes and does them,
 // is in its descriptor (sim/faults/); docs/scenario.md lists each kind's keys.
+// A fault whose time counts from an event of the run, as a narrative says it ("500 ms
+// after client 1's second grant"): the nth such event of `client`, or of any client.
+struct FaultTrigger {
+  EventKind event = EventKind::Acquired;
+  int nth = 1;
+  std::optional<int> client;
+  bool operator==(const FaultTrigger&) const = default;
+};
+
 struct Fault {
   FaultKind kind = FaultKind::Pause;
-  Time at{0};
+  Time at{0};  // from the run's start, or with `after`, from that event
+  std::optional<FaultTrigger> after;
   std::optional<Target> target;    // client (or "server" for clock)
   std::optional<Duration> length;  // "for"
   std::optional<Duration> restart_after;

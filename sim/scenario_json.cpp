@@ -195,6 +195,17 @@ Target read_target(const json& v, const std::string& path, int clients, bool ser
     const std::string& s = v.get_ref<const std::string&>();
     if (s == "holder") return Target{Target::Kind::Holder, 0};
     if (s == "waiter") return Target{Target::Kind::Waiter, 0};
+    // "holder#N": the client of the run's Nth grant.
+    if (s.starts_with("holder#")) {
+      const std::string n = s.substr(7);
+      bool digits = !n.empty() && n.size() <= 7;
+      for (char c : n) digits = digits && c >= '0' && c <= '9';
+      if (!digits || std::stoll(n) < 1 || std::stoll(n) > 1'000'000)
+        fail(path,
+             "the grant number after \"holder#\" must be a whole number from 1 to 1000000, got " +
+                 show(v));
+      return Target{Target::Kind::NthHolder, static_cast<int>(std::stoll(n))};
+    }
     if (s == "server" && server_ok) return Target{Target::Kind::Server, 0};
   } else if (v.is_number_integer()) {
     bool in_range = !(v.is_number_unsigned() && v.get<uint64_t>() >= uint64_t(INT_MAX)) &&
@@ -203,7 +214,7 @@ Target read_target(const json& v, const std::string& path, int clients, bool ser
       fail(path, "client " + show(v) + " out of range (clients: " + std::to_string(clients) + ")");
     return Target{Target::Kind::Index, static_cast<int>(v.get<int64_t>())};
   }
-  fail(path, std::string("must be a client index, \"holder\"") +
+  fail(path, std::string("must be a client index, \"holder\", \"holder#N\"") +
                  (server_ok ? ", \"waiter\" or \"server\"" : " or \"waiter\"") + ", got " +
                  show(v));
 }
@@ -234,6 +245,8 @@ ordered_json target_json(const Target& t) {
       return "waiter";
     case Target::Kind::Server:
       return "server";
+    case Target::Kind::NthHolder:
+      return "holder#" + std::to_string(t.index);
     case Target::Kind::Index:
       break;
   }

@@ -4,6 +4,7 @@
 #include <climits>
 
 #include "core/prng.h"
+#include "sim/faults/trigger.h"
 
 namespace lockstep::sim {
 
@@ -59,7 +60,13 @@ void read_probability(const Obj& o, Fault& f) {
   }
 }
 
-void put_at(const Fault& f, Json& j) { j["at"] = format_duration(f.at); }
+void put_at(const Fault& f, Json& j) {
+  j["at"] = format_at(f);
+  // Written only where it differs from what the reader assumes (the fault's own client).
+  const bool own = f.target && f.target->kind == Target::Kind::Index && f.after &&
+                   f.after->client == f.target->index;
+  if (f.after && f.after->client && !own) j["after_client"] = *f.after->client;
+}
 
 void put_client(const Fault& f, Json& j) {
   if (f.target) j["client"] = target_json(*f.target);
@@ -88,6 +95,8 @@ std::string target_text(const std::optional<Target>& t) {
       return "a waiter";
     case Target::Kind::Server:
       return "the server";
+    case Target::Kind::NthHolder:
+      return "the holder of grant " + std::to_string(t->index);
     case Target::Kind::Index:
       break;
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sim/faults/table.h"
+#include "sim/faults/trigger.h"
 
 namespace lockstep::sim {
 
@@ -50,7 +51,38 @@ void FaultInjector::schedule_all() {
 }
 
 void FaultInjector::schedule(const Fault& f) {
+  if (f.after) {
+    armed_.push_back({f, 0});
+    return;
+  }
   w_.world->at(f.at, [this, f] { apply(f); });
+}
+
+void FaultInjector::on_event(const HistoryEvent& e) {
+  for (auto it = armed_.begin(); it != armed_.end();) {
+    if (!trigger_matches(*it->fault.after, e) || ++it->seen < it->fault.after->nth) {
+      ++it;
+      continue;
+    }
+    Fault fired = it->fault;
+    fired.after.reset();
+    fired.at = add_sat(w_.world->now(), Duration(it->fault.at));
+    triggered_over_ = std::max(triggered_over_.value_or(Time(0)), fault_end(fired));
+    it = armed_.erase(it);
+    schedule(fired);
+  }
+}
+
+Time fault_end(const Fault& f) {
+  Time t = f.at;
+  if (f.length) t = std::max(t, add_sat(f.at, *f.length));
+  if (f.restart_after) t = std::max(t, add_sat(f.at, *f.restart_after));
+  if (f.clock.strobe)
+    t = std::max(t, add_sat(f.at, add_sat(f.clock.strobe->length, f.clock.strobe->swing)));
+  // A step back holds every timer of that clock (pings included) for as long as the
+  // step: the outage lasts that much after the jump.
+  if (f.clock.jump && f.clock.jump->count() < 0) t = std::max(t, sub_sat(f.at, *f.clock.jump));
+  return t;
 }
 
 void FaultInjector::note(int client, const std::string& what) {
@@ -85,6 +117,12 @@ int FaultInjector::resolve(const Target& t) const {
       return t.index;
     case Target::Kind::Server:
       return -2;
+    case Target::Kind::NthHolder: {
+      int grants = 0;
+      for (const HistoryEvent& e : w_.history->events())
+        if (e.kind == EventKind::Acquired && ++grants == t.index) return e.client;
+      return -1;
+    }
     case Target::Kind::Holder:
     case Target::Kind::Waiter:
       return roles_.client_in_role(w_.history->events(), t.kind == Target::Kind::Holder
@@ -124,9 +162,11 @@ void FaultInjector::apply(const Fault& f) {
   int client = f.target ? resolve(*f.target) : -1;
   const bool needs_client = f.target.has_value() && f.target->kind != Target::Kind::Server;
   if (needs_client && client < 0) {
-    note(-1, std::string(fault_name(f.kind)) + ": skipped, no " +
-                 std::string(f.target->kind == Target::Kind::Holder ? "holder" : "waiter") +
-                 " right now");
+    const std::string who = f.target->kind == Target::Kind::Holder ? "no holder right now"
+                            : f.target->kind == Target::Kind::Waiter
+                                ? "no waiter right now"
+                                : "no grant " + std::to_string(f.target->index) + " yet";
+    note(-1, std::string(fault_name(f.kind)) + ": skipped, " + who);
     return;
   }
   fault_descriptor(f.kind).apply(*this, f, client);

@@ -40,9 +40,15 @@ class FaultInjector {
 
   FaultInjector(Wiring wiring, const Scenario& scenario);
 
-  // Schedules every fault of the scenario, and the nemesis' draws.
+  // Schedules every fault of the scenario, and the nemesis' draws. A fault whose time
+  // counts from an event waits for it (on_event).
   void schedule_all();
   void schedule(const Fault& f);
+  // Every workload event of the run, as it is recorded: counts the armed triggers, and
+  // schedules a fault whose event has come.
+  void on_event(const HistoryEvent& e);
+  // When the last fault that fired from an event is over (fault_end), if one fired.
+  std::optional<Time> triggered_faults_over() const { return triggered_over_; }
   // Faults drawn by the nemesis from the seed (deterministic for a scenario and seed).
   static std::vector<Fault> draw_nemesis(const Scenario& scenario);
   // A crashed client that will be restarted later.
@@ -106,6 +112,10 @@ class FaultInjector {
     std::string op;
     std::optional<int> store;
   };
+  struct Armed {
+    Fault fault;
+    int seen = 0;  // matching events so far
+  };
 
   Wiring w_;
   const Scenario& scenario_;
@@ -114,6 +124,13 @@ class FaultInjector {
   std::optional<Time> last_reply_lost_;
   std::map<int, int> pending_restarts_;
   mutable RoleTracker roles_;  // who holds and who waits, read from the history as it grows
+  std::vector<Armed> armed_;
+  std::optional<Time> triggered_over_;
 };
+
+// When a fault is over: its own end (its length, its restart, its strobe, a backward
+// jump's stall), from its absolute `at`. A drift goes on for ever but is a rate, not an
+// outage, and counts as over at once.
+Time fault_end(const Fault& f);
 
 }  // namespace lockstep::sim

@@ -1,0 +1,78 @@
+#include "sim/faults/trigger.h"
+
+#include <cctype>
+#include <climits>
+
+#include "sim/scenario_json.h"
+
+namespace lockstep::sim {
+
+namespace {
+
+using namespace scenario_json;
+
+// The workload's own events: what a narrative counts from.
+constexpr EventKind kTriggerEvents[] = {EventKind::AcquireStart,  EventKind::Acquired,
+                                        EventKind::AcquireFailed, EventKind::LostObserved,
+                                        EventKind::ReleaseStart,  EventKind::Released,
+                                        EventKind::ResourceRead,  EventKind::ResourceWrite};
+
+std::optional<EventKind> trigger_event(const std::string& name) {
+  for (EventKind k : kTriggerEvents)
+    if (event_kind_name(k) == name) return k;
+  return std::nullopt;
+}
+
+}  // namespace
+
+const std::vector<std::string>& trigger_event_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (EventKind k : kTriggerEvents) out.emplace_back(event_kind_name(k));
+    return out;
+  }();
+  return names;
+}
+
+std::optional<RelativeAt> parse_relative_at(const std::string& text, const std::string& path) {
+  if (text.empty() || !std::isalpha(static_cast<unsigned char>(text[0]))) return std::nullopt;
+  RelativeAt out;
+  std::string head = text;
+  if (size_t plus = text.find('+'); plus != std::string::npos) {
+    head = text.substr(0, plus);
+    out.offset = read_duration(json(text.substr(plus + 1)), path, Sign::NonNegative);
+  }
+  std::string name = head;
+  if (size_t hash = head.find('#'); hash != std::string::npos) {
+    name = head.substr(0, hash);
+    const std::string n = head.substr(hash + 1);
+    int64_t nth = 0;
+    bool digits = !n.empty() && n.size() <= 7;
+    for (char c : n) digits = digits && std::isdigit(static_cast<unsigned char>(c));
+    if (digits) nth = std::stoll(n);
+    if (!digits || nth < 1 || nth > 1'000'000)
+      fail(path, "the event count after '#' must be a whole number from 1 to 1000000, got " +
+                     show(json(text)));
+    out.trigger.nth = static_cast<int>(nth);
+  }
+  std::optional<EventKind> kind = trigger_event(name);
+  if (!kind)
+    fail(path, "must be a duration or EVENT[#N][+DURATION] with EVENT one of " +
+                   join(trigger_event_names()) + ", got " + show(json(text)));
+  out.trigger.event = *kind;
+  return out;
+}
+
+std::string format_at(const Fault& f) {
+  if (!f.after) return format_duration(f.at);
+  std::string out(event_kind_name(f.after->event));
+  if (f.after->nth != 1) out += "#" + std::to_string(f.after->nth);
+  if (f.at != Time(0)) out += "+" + format_duration(f.at);
+  return out;
+}
+
+bool trigger_matches(const FaultTrigger& t, const HistoryEvent& e) {
+  return e.kind == t.event && e.client >= 0 && (!t.client || *t.client == e.client);
+}
+
+}  // namespace lockstep::sim
