@@ -344,7 +344,7 @@ TEST(Scenario, UnknownKeysAreRefusedEverywhere) {
             "nemesis.rate: unknown key");
   EXPECT_EQ(error_of(with_fault(R"({"kind": "expire_session", "client": 0, "at": "1s",
                                      "for": "1s"})")),
-            "faults[0].for: unknown key (expire_session takes kind, client, at, store)");
+            "faults[0].for: unknown key (expire_session takes kind, client, at, store, after_client)");
   EXPECT_EQ(error_of(with_fault(R"({"kind": "clock", "client": 0, "at": "1s",
                                      "strobe": {"swing": "1s", "period": "1s", "for": "1s",
                                                 "phase": "0s"}})")),
@@ -430,7 +430,7 @@ TEST(Scenario, BadFaultsAreNamedByEntry) {
             0u);
   EXPECT_EQ(error_of(with_fault(R"({"kind": "pause", "client": "server", "at": "1s",
                                      "for": "1s"})")),
-            R"(faults[0].client: must be a client index, "holder" or "waiter", got "server")");
+            R"(faults[0].client: must be a client index, "holder", "holder#N" or "waiter", got "server")");
   EXPECT_EQ(error_of(with_fault(R"({"kind": "clock", "client": 0, "at": "1s"})")),
             R"(faults[0]: clock takes exactly one of "drift", "jump", "strobe")");
   EXPECT_EQ(error_of(with_fault(R"({"kind": "clock", "client": 0, "at": "1s", "drift": "2%",
