@@ -110,7 +110,8 @@ void add_tallies(std::vector<CellTallies>& sum, const std::vector<CellTallies>& 
 search::MatrixOutcome finish_matrix(const search::MatrixConfig& cfg,
                                     const std::vector<MatrixCellSearch>& cells,
                                     const std::vector<CellTallies>& tallies, int jobs) {
-  // What MatrixSearch::plan_shrinks, shrink and finish do, from the added-up tallies.
+  // What MatrixSearch::plan_shrinks and shrink do, from the added-up tallies; the matrix
+  // is then written by the same code as a whole search's.
   struct ShrinkJob {
     size_t cell;
     std::string checker;
@@ -118,61 +119,18 @@ search::MatrixOutcome finish_matrix(const search::MatrixConfig& cfg,
     search::Counterexample result;
   };
   std::vector<ShrinkJob> shrinks;
-  std::vector<std::string> reported;
   for (size_t i = 0; i < tallies.size(); ++i)
-    for (const auto& [name, t] : tallies[i].tallies) {
-      reported.push_back(name);
+    for (const auto& [name, t] : tallies[i].tallies)
       if (t.first_failure >= 0)
         shrinks.push_back({i, name, static_cast<uint64_t>(t.first_failure), {}});
-    }
   parallel_for(shrinks.size(), jobs, [&](size_t j) {
     ShrinkJob& s = shrinks[j];
     s.result = cells[s.cell].search->shrink(s.case_index, s.checker);
   });
 
-  search::MatrixOutcome out;
-  search::Matrix& m = out.matrix;
-  m.seed = cfg.seed;
-  m.runs = cfg.runs;
-  m.command = cfg.command;
-  m.algorithms = cfg.algorithms;
-  for (const auto& fc : search::fault_classes()) m.classes.push_back(fc.name);
-  m.checkers = search::order_checkers(reported);
-  if (!cfg.checkers.empty()) {
-    std::vector<std::string> kept;
-    for (const auto& c : m.checkers)
-      if (std::find(cfg.checkers.begin(), cfg.checkers.end(), c) != cfg.checkers.end())
-        kept.push_back(c);
-    m.checkers = kept;
-  }
-  for (size_t i = 0; i < tallies.size(); ++i) {
-    const CellTallies& cell = tallies[i];
-    for (const auto& checker : m.checkers) {
-      search::MatrixCell mc;
-      mc.algorithm = cell.algorithm;
-      mc.fault_class = cell.fault_class;
-      mc.checker = checker;
-      if (auto t = cell.tallies.find(checker); t != cell.tallies.end()) {
-        mc.runs = t->second.runs;
-        mc.violations = t->second.violations;
-      }
-      for (const ShrinkJob& s : shrinks) {
-        if (s.cell != i || s.checker != checker) continue;
-        const search::WrittenCounterexample w = search::write_counterexample(
-            s.result, cfg.out_dir, mc.algorithm + "-" + mc.fault_class + "-" + checker);
-        if (!w.replays_same) out.mismatches.push_back({w.scenario_path, w.mismatch});
-        mc.counterexample = w.scenario_path;
-        mc.summary = s.result.verdict.summary;
-        mc.faults = static_cast<int>(s.result.minimal.faults.size());
-      }
-      m.cells.push_back(mc);
-    }
-  }
-  out.json_path = (std::filesystem::path(cfg.out_dir) / "matrix.json").string();
-  out.md_path = (std::filesystem::path(cfg.out_dir) / "matrix.md").string();
-  search::write_text_file(out.json_path, search::matrix_json(m));
-  search::write_text_file(out.md_path, search::matrix_markdown(m));
-  return out;
+  std::vector<search::ShrunkFailure> shrunk;
+  for (ShrinkJob& s : shrinks) shrunk.push_back({s.cell, s.checker, std::move(s.result)});
+  return search::write_matrix(cfg, tallies, shrunk);
 }
 
 }  // namespace lockstep::cli

@@ -28,10 +28,7 @@ struct MatrixCellSearch {
 std::vector<MatrixCellSearch> matrix_cells(const sim::search::MatrixConfig& cfg,
                                            const sim::search::Shard& shard);
 
-struct CellTallies {
-  std::string algorithm, fault_class;
-  std::map<std::string, sim::search::CheckerTally> tallies;
-};
+using CellTallies = sim::search::CellCounts;
 
 // Runs every case of every cell on `jobs` threads; `tick(done, violating runs)` is called
 // from the waiting thread for a progress line.

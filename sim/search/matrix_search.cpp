@@ -34,14 +34,11 @@ bool MatrixSearch::run(size_t k) {
 
 size_t MatrixSearch::plan_shrinks() {
   shrinks_.clear();
-  reported_checkers_.clear();
   for (size_t i = 0; i < cells_.size(); ++i) {
     cells_[i].tallies = tally(cells_[i].results);
-    for (const auto& [name, t] : cells_[i].tallies) {
-      reported_checkers_.push_back(name);
+    for (const auto& [name, t] : cells_[i].tallies)
       if (t.first_failure >= 0)
         shrinks_.push_back(ShrinkJob{i, name, static_cast<uint64_t>(t.first_failure), {}});
-    }
   }
   return shrinks_.size();
 }
@@ -52,24 +49,36 @@ void MatrixSearch::shrink(size_t j) {
 }
 
 MatrixOutcome MatrixSearch::finish() {
+  std::vector<CellCounts> cells;
+  for (const Cell& cell : cells_) cells.push_back({cell.algorithm, cell.fault_class, cell.tallies});
+  std::vector<ShrunkFailure> shrunk;
+  for (const ShrinkJob& s : shrinks_) shrunk.push_back({s.cell, s.checker, s.result});
+  return write_matrix(config_, cells, shrunk);
+}
+
+MatrixOutcome write_matrix(const MatrixConfig& config, const std::vector<CellCounts>& cells,
+                           const std::vector<ShrunkFailure>& shrunk) {
+  std::vector<std::string> reported;
+  for (const CellCounts& cell : cells)
+    for (const auto& [name, t] : cell.tallies) reported.push_back(name);
   MatrixOutcome out;
   Matrix& m = out.matrix;
-  m.seed = config_.seed;
-  m.runs = config_.runs;
-  m.command = config_.command;
-  m.algorithms = config_.algorithms;
+  m.seed = config.seed;
+  m.runs = config.runs;
+  m.command = config.command;
+  m.algorithms = config.algorithms;
   for (const auto& fc : fault_classes()) m.classes.push_back(fc.name);
-  m.checkers = order_checkers(reported_checkers_);
-  if (!config_.checkers.empty()) {
+  m.checkers = order_checkers(reported);
+  if (!config.checkers.empty()) {
     std::vector<std::string> kept;
     for (const auto& c : m.checkers)
-      if (std::find(config_.checkers.begin(), config_.checkers.end(), c) != config_.checkers.end())
+      if (std::find(config.checkers.begin(), config.checkers.end(), c) != config.checkers.end())
         kept.push_back(c);
     m.checkers = kept;
   }
 
-  for (size_t i = 0; i < cells_.size(); ++i) {
-    const Cell& cell = cells_[i];
+  for (size_t i = 0; i < cells.size(); ++i) {
+    const CellCounts& cell = cells[i];
     for (const auto& checker : m.checkers) {
       MatrixCell mc;
       mc.algorithm = cell.algorithm;
@@ -80,10 +89,10 @@ MatrixOutcome MatrixSearch::finish() {
         mc.runs = t->second.runs;
         mc.violations = t->second.violations;
       }
-      for (const ShrinkJob& s : shrinks_) {
+      for (const ShrunkFailure& s : shrunk) {
         if (s.cell != i || s.checker != checker) continue;
         const WrittenCounterexample w = write_counterexample(
-            s.result, config_.out_dir, mc.algorithm + "-" + mc.fault_class + "-" + checker);
+            s.result, config.out_dir, mc.algorithm + "-" + mc.fault_class + "-" + checker);
         if (!w.replays_same) out.mismatches.push_back({w.scenario_path, w.mismatch});
         mc.counterexample = w.scenario_path;
         mc.summary = s.result.verdict.summary;
@@ -92,8 +101,8 @@ MatrixOutcome MatrixSearch::finish() {
       m.cells.push_back(mc);
     }
   }
-  out.json_path = (std::filesystem::path(config_.out_dir) / "matrix.json").string();
-  out.md_path = (std::filesystem::path(config_.out_dir) / "matrix.md").string();
+  out.json_path = (std::filesystem::path(config.out_dir) / "matrix.json").string();
+  out.md_path = (std::filesystem::path(config.out_dir) / "matrix.md").string();
   write_text_file(out.json_path, matrix_json(m));
   write_text_file(out.md_path, matrix_markdown(m));
   return out;

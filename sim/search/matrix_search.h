@@ -41,6 +41,24 @@ struct MatrixOutcome {
   std::vector<ReplayMismatch> mismatches;
 };
 
+// One cell's counts per checker, and the shrunk first failure of a violated checker:
+// what the matrix is written from, by a whole search (MatrixSearch::finish) or by a merge
+// of shards (lockstep merge).
+struct CellCounts {
+  std::string algorithm, fault_class;
+  std::map<std::string, CheckerTally> tallies;
+};
+struct ShrunkFailure {
+  size_t cell = 0;  // index into the cells
+  std::string checker;
+  Counterexample result;
+};
+// Writes each counterexample (replayed from its file), matrix.json and matrix.md into
+// config.out_dir. The checkers shown are those the cells report, in the verdicts' order
+// (only config.checkers when given).
+MatrixOutcome write_matrix(const MatrixConfig& config, const std::vector<CellCounts>& cells,
+                           const std::vector<ShrunkFailure>& shrunk);
+
 class MatrixSearch {
  public:
   explicit MatrixSearch(MatrixConfig config);
@@ -76,7 +94,6 @@ class MatrixSearch {
   MatrixConfig config_;
   std::vector<Cell> cells_;
   std::vector<ShrinkJob> shrinks_;
-  std::vector<std::string> reported_checkers_;
 };
 
 }  // namespace lockstep::sim::search
