@@ -31,6 +31,13 @@ struct SequentialNode {
 std::vector<SequentialNode> sorted_by_sequence(const std::vector<std::string>& children,
                                                std::string_view must_contain = {});
 
+// Frees a container's memory now. A waiter's coroutine frame keeps its locals for as long
+// as it waits; a listing of N names kept by each of N waiters is N^2 memory in a herd.
+template <class Container>
+void forget(Container& c) {
+  Container().swap(c);
+}
+
 // ZooKeeper's 10-digit, zero-padded sequence suffix.
 std::string sequence_suffix(int64_t n);
 

@@ -254,7 +254,9 @@ class EtcdSessionLock final : public Lock {
       for (const auto& k : keys)
         if (k.czxid <= max_rev && (!last || k.czxid > last->czxid)) last = &k;
       if (!last) co_return Outcome{};
-      Outcome gone = co_await wait_delete(last->path, last->czxid);
+      Key ahead = *last;
+      forget(keys);  // the frame lives while we wait: keep the one key we need
+      Outcome gone = co_await wait_delete(ahead.path, ahead.czxid);
       if (!gone.ok()) co_return gone;
     }
   }

@@ -132,10 +132,15 @@ class RecipeLock final : public Lock {
             keeper_error(Error::NoNode, "Sequential path not found: " + std::string(mine)));
       }
       if (index == 0) co_return grant(static_cast<uint64_t>(*czxid));
+      const std::string predecessor = join_path(dir_, queue[index - 1].name);
+      // The frame lives while we wait: keep the one name we need, not N of them (N waiters
+      // holding N names each is N^2 memory in a herd).
+      forget(listed.children);
+      forget(queue);
 
       // Curator reads the predecessor's data rather than calling exists, so that a node
       // already gone leaves no creation watch behind; either way, gone means list again.
-      GetReply ahead = co_await session_->get(join_path(dir_, queue[index - 1].name), true);
+      GetReply ahead = co_await session_->get(predecessor, true);
       if (ahead.err == Error::NoNode) continue;
       if (session_gone(ahead.err)) co_return co_await fail(keeper_error(ahead.err, dir_));
       if (ahead.err != Error::Ok || !ahead.watch.valid()) {

@@ -76,6 +76,9 @@ class ZkFastLock final : public Lock {
         ahead = join_path(dir_, std::string(kPrefix) + sequence_suffix(n - 1));
       }
 
+      // The frame lives while we wait: keep the one name we need (see forget()).
+      forget(listed.children);
+      forget(queue);
       ExistsReply there = co_await session_->exists(ahead, true);
       if (there.err == Error::NoNode && true_predecessor_) continue;
       if ((there.err != Error::Ok && there.err != Error::NoNode) || !there.watch.valid()) {

@@ -232,6 +232,9 @@ Task<AcquireResult> ZkTtlLock::acquire_as(std::optional<std::string> owner, Time
       waiting_err = std::string(kNoLockPath);
       continue;
     }
+    // The frame lives while we wait: keep the one path we need (see forget()).
+    forget(entries.paths);
+    forget(entries.ids);
     GetReply got = co_await session_->get(*ahead_path, true);
     if (got.err != Error::Ok || !got.watch.valid()) {
       waiting_err = go_zk_error(got.err == Error::Ok ? Error::SystemError : got.err);
