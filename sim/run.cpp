@@ -126,6 +126,11 @@ LostUpdateInput final_resource(DataTree& tree, const std::string& lock_path) {
 
 }  // namespace
 
+uint64_t event_budget_for(const Scenario& sc) {
+  const uint64_t n = static_cast<uint64_t>(std::max(sc.clients, 1));
+  return kEventBudget + kEventBudgetPerClientPair * n * n;
+}
+
 RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   RunResult result;
   std::exception_ptr failure;  // the first a client's workload threw; outlives the world
@@ -143,7 +148,8 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
                         "\" (known: czxid, sequence, none)"};
 
   World world(sc.seed, options.keep_trace);
-  world.set_event_budget(options.event_budget);
+  const uint64_t budget = options.event_budget ? options.event_budget : event_budget_for(sc);
+  world.set_event_budget(budget);
   if (world.tracing())
     world.trace("\"src\":\"world\",\"ev\":\"start\",\"algorithm\":" + json_quote(sc.algorithm) +
                 ",\"seed\":" + std::to_string(sc.seed) +
@@ -279,7 +285,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
 
   if (world.budget_spent())
     throw ScenarioError{
-        "the run reached its budget of " + std::to_string(options.event_budget) +
+        "the run reached its budget of " + std::to_string(budget) +
         " simulated steps (events and the work they do) at virtual time " +
         format_seconds(world.now()) + " of its duration " + format_duration(sc.duration) +
         ": the scenario asks for more than one run does (docs/scenario.md, Limits); give it "

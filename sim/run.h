@@ -33,10 +33,16 @@ struct RunResult : RunOutcome {
 // clients doing two billion cycles, a nanosecond strobe for years) is refused when it gets
 // there, seconds into the run, instead of running for hours.
 inline constexpr uint64_t kEventBudget = 1'000'000;
+// A herd's work grows with the square of its clients (each of N waiters reads a listing of
+// N names, and again after each release ahead of it), so a run also gets this much per
+// pair of clients: a thousand clients get 17,000,000 steps.
+inline constexpr uint64_t kEventBudgetPerClientPair = 16;
+// The budget of a run of `scenario`: kEventBudget + kEventBudgetPerClientPair x clients^2.
+uint64_t event_budget_for(const Scenario& scenario);
 
 struct RunOptions {
-  bool keep_trace = true;  // build the JSON-lines trace (off for fast searches)
-  uint64_t event_budget = kEventBudget;
+  bool keep_trace = true;     // build the JSON-lines trace (off for fast searches)
+  uint64_t event_budget = 0;  // 0: event_budget_for(the scenario)
 };
 
 // Throws ScenarioError for an unknown algorithm and OptionError for an option its
