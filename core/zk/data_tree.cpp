@@ -507,23 +507,29 @@ void DataTree::set_watches(int64_t session, int64_t relative_zxid,
   }
 }
 
-void DataTree::expire_ttl_and_containers(int64_t now_ms, std::vector<WatchFire>& fired) {
+std::vector<DataTree::Reaped> DataTree::expire_ttl_and_containers(int64_t now_ms,
+                                                                  std::vector<WatchFire>& fired) {
   // ContainerManager.getCandidates, then one deleteContainer transaction per candidate.
-  std::set<std::string> candidates;
+  std::map<std::string, bool> candidates;  // path -> its TTL ran out
   for (const auto& [path, node] : nodes_) {
     if (!node.children.empty()) continue;
     // A container that never had a child is kept, so it is not reaped before first use.
-    if (node.container && node.stat.cversion > 0) candidates.insert(path);
-    if (node.ttl_ms > 0 && now_ms - node.stat.mtime > node.ttl_ms) candidates.insert(path);
+    if (node.container && node.stat.cversion > 0) candidates[path] |= false;
+    if (node.ttl_ms > 0 && now_ms - node.stat.mtime > node.ttl_ms) candidates[path] = true;
   }
-  for (const std::string& path : candidates) {
+  std::vector<Reaped> reaped;
+  for (const auto& [path, ttl] : candidates) {
     Txn txn;
     txn.zxid = next_zxid();
     txn.now_ms = now_ms;
     auto it = nodes_.find(path);
-    if (it != nodes_.end() && it->second.children.empty()) erase_node(txn, path);
+    if (it != nodes_.end() && it->second.children.empty()) {
+      erase_node(txn, path);
+      reaped.push_back({path, ttl});
+    }
     commit(txn, fired);
   }
+  return reaped;
 }
 
 std::vector<std::string> DataTree::paths_under(const std::string& prefix) const {

@@ -88,7 +88,13 @@ class DataTree {
                    std::vector<WatchFire>& fired);
   // The container manager's pass: deletes expired TTL nodes (mtime + ttl < now, no
   // children) and empty containers that once had children.
-  void expire_ttl_and_containers(int64_t now_ms, std::vector<WatchFire>& fired);
+  // Returns what it deleted, in order: each path, and whether its TTL ran out (else it was
+  // an empty container), so a server can say so in its trace.
+  struct Reaped {
+    std::string path;
+    bool ttl = false;
+  };
+  std::vector<Reaped> expire_ttl_and_containers(int64_t now_ms, std::vector<WatchFire>& fired);
 
   // Inspection for checkers and tests.
   bool contains(const std::string& path) const { return nodes_.count(path) != 0; }

@@ -110,7 +110,12 @@ void ZkServer::tick() {
 
 void ZkServer::ttl_pass() {
   std::vector<WatchFire> fires;
-  tree_.expire_ttl_and_containers(wall_ms(), fires);
+  const auto reaped = tree_.expire_ttl_and_containers(wall_ms(), fires);
+  if (world_.tracing())
+    for (const auto& r : reaped)
+      world_.trace("\"src\":\"" + name_ + "\",\"ev\":\"" +
+                   (r.ttl ? "ttl_expired" : "container_reaped") +
+                   "\",\"path\":" + json_quote(r.path));
   send_fires(fires);
 }
 
@@ -354,8 +359,9 @@ void ZkServer::trace_request(int64_t session, const Request& r, Error err,
                              const std::string& extra) {
   if (!world_.tracing()) return;
   world_.trace("\"src\":\"" + name_ + "\",\"ev\":\"req\",\"session\":" + hex(session) +
-               ",\"op\":\"" + request_kind_name(r.kind) + "\",\"path\":" + json_quote(r.path) +
-               ",\"err\":\"" + std::string(error_name(err)) + "\"" + extra);
+               ",\"client\":" + std::to_string(session_client(session)) + ",\"op\":\"" +
+               request_kind_name(r.kind) + "\",\"path\":" + json_quote(r.path) + ",\"err\":\"" +
+               std::string(error_name(err)) + "\"" + extra);
 }
 
 }  // namespace lockstep::sim
