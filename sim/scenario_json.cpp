@@ -190,6 +190,15 @@ std::string read_choice(const json& v, const std::string& path,
   return s;
 }
 
+std::optional<int> read_ordinal(std::string_view text) {
+  bool digits = !text.empty() && text.size() <= 7;
+  for (char c : text) digits = digits && c >= '0' && c <= '9';
+  if (!digits) return std::nullopt;
+  const int n = std::stoi(std::string(text));
+  if (n < 1 || n > 1'000'000) return std::nullopt;
+  return n;
+}
+
 Target read_target(const json& v, const std::string& path, int clients, bool server_ok) {
   if (v.is_string()) {
     const std::string& s = v.get_ref<const std::string&>();
@@ -197,14 +206,12 @@ Target read_target(const json& v, const std::string& path, int clients, bool ser
     if (s == "waiter") return Target{Target::Kind::Waiter, 0};
     // "holder#N": the client of the run's Nth grant.
     if (s.starts_with("holder#")) {
-      const std::string n = s.substr(7);
-      bool digits = !n.empty() && n.size() <= 7;
-      for (char c : n) digits = digits && c >= '0' && c <= '9';
-      if (!digits || std::stoll(n) < 1 || std::stoll(n) > 1'000'000)
+      const std::optional<int> n = read_ordinal(std::string_view(s).substr(7));
+      if (!n)
         fail(path,
              "the grant number after \"holder#\" must be a whole number from 1 to 1000000, got " +
                  show(v));
-      return Target{Target::Kind::NthHolder, static_cast<int>(std::stoll(n))};
+      return Target{Target::Kind::NthHolder, *n};
     }
     if (s == "server" && server_ok) return Target{Target::Kind::Server, 0};
   } else if (v.is_number_integer()) {

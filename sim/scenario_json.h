@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,8 @@ class Obj {
 enum class Sign { NonNegative, Positive };
 
 Duration read_duration(const json& v, const std::string& path, Sign sign);
+// "2" in "acquired#2" and "holder#2": a count from 1 to 1,000,000 in plain digits.
+std::optional<int> read_ordinal(std::string_view text);
 // A duration in whole milliseconds (ZooKeeper counts session timeouts and ticks in ms).
 Duration read_millis(const json& v, const std::string& path);
 // "+30s", "-5s" or "30s": a clock step either way.

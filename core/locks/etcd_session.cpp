@@ -171,23 +171,13 @@ class EtcdSessionLock final : public Lock {
     return r;
   }
 
-  static AcquireResult canceled() {
-    AcquireResult r;
-    r.error = std::string(kEtcdCanceled);
-    return r;
-  }
-
   static AcquireResult failed_with(std::string why) {
     AcquireResult r;
     r.error = std::move(why);
     return r;
   }
-
-  static AcquireResult failed(Error e) {
-    AcquireResult r;
-    r.error = std::string(error_name(e));
-    return r;
-  }
+  static AcquireResult canceled() { return failed_with(std::string(kEtcdCanceled)); }
+  static AcquireResult failed(Error e) { return failed_with(std::string(error_name(e))); }
 
   // A waiter whose lease expired while it waited is granted with this already set.
   Future<Unit> lost() {

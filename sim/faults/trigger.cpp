@@ -1,7 +1,6 @@
 #include "sim/faults/trigger.h"
 
 #include <cctype>
-#include <climits>
 
 #include "sim/scenario_json.h"
 
@@ -45,15 +44,11 @@ std::optional<RelativeAt> parse_relative_at(const std::string& text, const std::
   std::string name = head;
   if (size_t hash = head.find('#'); hash != std::string::npos) {
     name = head.substr(0, hash);
-    const std::string n = head.substr(hash + 1);
-    int64_t nth = 0;
-    bool digits = !n.empty() && n.size() <= 7;
-    for (char c : n) digits = digits && std::isdigit(static_cast<unsigned char>(c));
-    if (digits) nth = std::stoll(n);
-    if (!digits || nth < 1 || nth > 1'000'000)
+    const std::optional<int> nth = read_ordinal(std::string_view(head).substr(hash + 1));
+    if (!nth)
       fail(path, "the event count after '#' must be a whole number from 1 to 1000000, got " +
                      show(json(text)));
-    out.trigger.nth = static_cast<int>(nth);
+    out.trigger.nth = *nth;
   }
   std::optional<EventKind> kind = trigger_event(name);
   if (!kind)
