@@ -78,6 +78,11 @@ store 0 with its data); the others are listed as skipped. Flags given as well ov
                           for ready, max(10s, 3 x the session timeout) for an answer)
   --client-logs DIR       --client-cmd: where client-N.log gets client N's stderr
                           (default: a new directory under $TMPDIR or /tmp)
+  --auth digest:USER:PASSWORD
+                          a secured ZooKeeper: every session (lockstep's, the clients',
+                          and a --client-cmd's through LOCKSTEP_ZK_AUTH) adds this identity,
+                          and every node the run creates gets an ACL that lets only it
+                          create, write and delete (anyone may read); zk: stores only
   --trace FILE            write the merged history as JSON lines
   --help                  this text
 
@@ -128,11 +133,11 @@ std::string client_log_dir(const std::optional<std::string>& given) {
 }  // namespace
 
 int live_command(const std::vector<std::string>& argv) {
-  Args args(argv,
-            {"--store", "--algo", "--option", "--clients", "--cycles", "--hold", "--think",
-             "--session-timeout", "--acquire-timeout", "--resource", "--resource-store",
-             "--fencing", "--fault", "--lock-path", "--duration", "--trace", "--client-cmd",
-             "--client-timeout", "--client-logs"},
+  Args args(argv, {"--store",           "--algo",           "--option",         "--clients",
+                   "--cycles",          "--hold",           "--think",          "--session-timeout",
+                   "--acquire-timeout", "--resource",       "--resource-store", "--fencing",
+                   "--fault",           "--lock-path",      "--duration",       "--trace",
+                   "--client-cmd",      "--client-timeout", "--client-logs",    "--auth"},
             {"--help"});
   if (args.has("--help")) {
     std::string help = kLiveHelp;
@@ -253,6 +258,13 @@ int live_command(const std::vector<std::string>& argv) {
     }
   }
   if (local && !connect.empty()) throw UsageError{"--store: local: cannot be mixed with zk:"};
+  real::ZkOptions zk_options;
+  if (auto text = args.value("--auth")) {
+    if (local) throw UsageError{"--auth: local: has no ACLs; give --store zk:HOST:PORT"};
+    std::string why;
+    zk_options.auth = real::parse_zk_auth(*text, why);
+    if (!zk_options.auth) throw UsageError{"--auth: " + why};
+  }
   // store_crash kills the first store's leader: only a server scripts/zk started here.
   for (const auto& f : faults)
     if (f.kind == FaultKind::StoreCrash && !connect.empty())
@@ -325,14 +337,14 @@ int live_command(const std::vector<std::string>& argv) {
     spec.client.algorithm = "client " + *cmd;
     spec.client.connect = {connect.front()};
     std::cerr << "lockstep live: client stderr goes to " << command.log_dir << "/client-N.log\n";
-    backend = std::make_unique<real::blackbox::ClientCommandBackend>(std::move(command),
-                                                                     connect.front(), deadlines);
+    backend = std::make_unique<real::blackbox::ClientCommandBackend>(
+        std::move(command), connect.front(), deadlines, zk_options);
     store_text = backend->describe();
   } else if (local) {
     backend = std::make_unique<real::LocalBackend>();
     store_text = "local:";
   } else {
-    backend = std::make_unique<real::ProcessBackend>(connect);
+    backend = std::make_unique<real::ProcessBackend>(connect, "", zk_options);
     store_text = backend->describe();
   }
 

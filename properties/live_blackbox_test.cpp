@@ -18,18 +18,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string clients_dir() {
-  for (const char* up : {"/../real/clients", "/../../real/clients"}) {
-    std::string p = self_dir() + up;
-    if (::access((p + "/kazoo-lock").c_str(), X_OK) == 0) return p;
-  }
-  return "";
-}
-
-bool have_kazoo() {
-  return run_program("/usr/bin/python3", {"-c", "import kazoo"}, {}, 30s).first == 0;
-}
-
 class Blackbox : public LiveRunner {
  protected:
   void SetUp() override {

@@ -46,6 +46,15 @@ inline std::string self_dir() {
 // The lockstep binary is built beside the tests.
 inline std::string lockstep_binary() { return self_dir() + "/lockstep"; }
 
+// real/clients (the black-box adapters) beside the build; "" if not found.
+inline std::string clients_dir() {
+  for (const char* up : {"/../real/clients", "/../../real/clients"}) {
+    std::string p = self_dir() + up;
+    if (::access((p + "/kazoo-lock").c_str(), X_OK) == 0) return p;
+  }
+  return "";
+}
+
 inline std::string zk_script() {
   for (const char* up : {"/../scripts/zk", "/../../scripts/zk"}) {
     struct stat st {};
@@ -144,6 +153,11 @@ inline std::vector<int> processes_mentioning(const std::string& needle) {
   }
   ::closedir(proc);
   return out;
+}
+
+inline bool have_kazoo() {
+  return run_program("/usr/bin/python3", {"-c", "import kazoo"}, {}, std::chrono::seconds(30))
+             .first == 0;
 }
 
 // Does `path` exist on the server at `connect`?

@@ -260,7 +260,9 @@ TEST_F(LiveStore, ConnectFailsCleanlyOnBadAddressOrNoServer) {
     Relay r(zk_address());
     dead = r.address();
   }
-  ZkStore nobody(dead, ZkOptions{500ms});
+  ZkOptions give_up_soon;
+  give_up_soon.connect_timeout = 500ms;
+  ZkStore nobody(dead, give_up_soon);
   EXPECT_EQ(await(nobody.connect(env_, 4s)).err, Error::ConnectionLoss);
 }
 

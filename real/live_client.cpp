@@ -520,12 +520,19 @@ int live_client_process(const LiveClientSpec& spec, int fd) {
   for (const auto& c : spec.connect)
     if (auto bad = ZkStore::validate(c); !bad.empty()) return fail(c + ": " + bad);
 
+  // The run's identity, if the coordinator was given one (see real/zk_auth.h).
+  ZkOptions options;
+  try {
+    options.auth = zk_auth_from_environment();
+  } catch (const std::invalid_argument& e) {
+    return fail(e.what());
+  }
   // One ZkStore per distinct connect string; the sessions come from it.
   std::vector<std::unique_ptr<ZkStore>> owned;
   auto store_for = [&](const std::string& cs) -> ZkStore* {
     for (auto& s : owned)
       if (s->connect_string() == cs) return s.get();
-    owned.push_back(std::make_unique<ZkStore>(cs));
+    owned.push_back(std::make_unique<ZkStore>(cs, options));
     return owned.back().get();
   };
   std::vector<Store*> stores;

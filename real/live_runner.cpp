@@ -19,6 +19,7 @@
 
 #include "core/json.h"
 #include "core/resource.h"
+#include "real/child_environment.h"
 #include "real/event_loop.h"
 #include "real/live_env.h"
 #include "real/zk_store.h"
@@ -70,9 +71,11 @@ struct ProcessBackend::Child {
   std::vector<ClientMessage> pending;  // read after a kill, not yet handed out
 };
 
-ProcessBackend::ProcessBackend(std::vector<std::string> connect, std::string executable)
+ProcessBackend::ProcessBackend(std::vector<std::string> connect, std::string executable,
+                               ZkOptions options)
     : connect_(std::move(connect)),
       executable_(std::move(executable)),
+      options_(std::move(options)),
       control_(connect_.empty() ? std::string() : connect_.front()) {
   if (connect_.empty()) throw std::invalid_argument("ProcessBackend: no connect string");
   if (executable_.empty()) {
@@ -80,7 +83,7 @@ ProcessBackend::ProcessBackend(std::vector<std::string> connect, std::string exe
     ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
     executable_ = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "/proc/self/exe";
   }
-  admin_ = std::make_unique<ZkStore>(connect_.front());
+  admin_ = std::make_unique<ZkStore>(connect_.front(), options_);
 }
 
 ProcessBackend::~ProcessBackend() { kill_all(); }
@@ -95,7 +98,7 @@ Store& ProcessBackend::admin_store() { return *admin_; }
 
 Task<Error> ProcessBackend::prepare(Env& env, Duration connect_within) {
   for (const auto& cs : connect_) {
-    ZkStore store(cs);
+    ZkStore store(cs, options_);
     Error e = co_await store.ensure_chroot(env, connect_within);
     if (e != Error::Ok) co_return e;
   }
@@ -118,6 +121,8 @@ void ProcessBackend::start(const LiveClientSpec& spec) {
   std::vector<char*> argv;
   for (auto& w : words) argv.push_back(w.data());
   argv.push_back(nullptr);
+  ChildEnvironment environment(
+      {{kZkAuthEnvironment, options_.auth ? format_zk_auth(*options_.auth) : ""}});
 
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0)
@@ -141,7 +146,7 @@ void ProcessBackend::start(const LiveClientSpec& spec) {
     } else {
       ::dup2(fds[1], 3);
     }
-    ::execv(argv[0], argv.data());
+    ::execve(argv[0], argv.data(), environment.envp());
     ::_exit(127);
   }
   ::close(fds[1]);

@@ -27,6 +27,7 @@
 #include "core/task.h"
 #include "real/live_client.h"
 #include "real/zk_ensemble.h"
+#include "real/zk_store.h"
 
 namespace lockstep::real {
 
@@ -109,8 +110,10 @@ class LiveBackend {
 // the admin's, and the one kill-leader aims at).
 class ProcessBackend final : public LiveBackend {
  public:
-  // `executable`: the lockstep binary ("" = /proc/self/exe).
-  ProcessBackend(std::vector<std::string> connect, std::string executable = "");
+  // `executable`: the lockstep binary ("" = /proc/self/exe). `options.auth`: the run's
+  // identity, for the coordinator's sessions and, through LOCKSTEP_ZK_AUTH, the clients'.
+  ProcessBackend(std::vector<std::string> connect, std::string executable = "",
+                 ZkOptions options = {});
   ~ProcessBackend() override;
 
   std::string describe() const override;
@@ -131,6 +134,7 @@ class ProcessBackend final : public LiveBackend {
   struct Child;
   std::vector<std::string> connect_;
   std::string executable_;
+  ZkOptions options_;
   std::unique_ptr<Store> admin_;
   std::vector<std::unique_ptr<Child>> children_;  // by client index; null if never started
   ZkServerControl control_;

@@ -29,6 +29,8 @@ struct ZkCore : std::enable_shared_from_this<ZkCore> {
   Executor* ex = nullptr;
   std::string connect_string;
   int requested_timeout_ms = 0;
+  // The ACL of every node this session creates (see zk_auth.h).
+  const ACL_vector* acl = &ZOO_OPEN_ACL_UNSAFE;
   zhandle_t* zh = nullptr;  // set on the executor; cleared once closing starts
 
   // Contexts handed to the C client and not yet given back. Pending watchers are never
@@ -119,6 +121,15 @@ struct RequestBase {
 };
 
 namespace {
+
+// The ACL of a secured run's nodes (see zk_auth.h): the session's own identities may do
+// everything, anyone may read. Built on first use: the C client's constants are not
+// constant expressions.
+const ACL_vector* owner_writes_anyone_reads() {
+  static ACL entries[] = {{ZOO_PERM_ALL, ZOO_AUTH_IDS}, {ZOO_PERM_READ, ZOO_ANYONE_ID_UNSAFE}};
+  static const ACL_vector acl = {2, entries};
+  return &acl;
+}
 
 Error from_zk(int rc) {
   // The numbers are ZooKeeper's own; codes the enum does not name pass through as is.
@@ -546,6 +557,13 @@ Future<ConnectReply> ZkStore::connect(Env& env, Duration session_timeout) {
   }
   core->zh = zh;
   session.reset();
+  if (options_.auth) {
+    // Queued now, sent after the handshake and again after every reconnect by the client.
+    const std::string& cred = options_.auth->credentials;
+    zoo_add_auth(zh, options_.auth->scheme.c_str(), cred.data(), static_cast<int>(cred.size()),
+                 nullptr, nullptr);
+    core->acl = owner_writes_anyone_reads();
+  }
 
   Duration limit =
       options_.connect_timeout > Duration(0) ? options_.connect_timeout : session_timeout;
@@ -692,11 +710,11 @@ Future<CreateReply> ZkSession::create(const std::string& path, const std::string
   int rc;
   if (is_ttl(mode) || ttl_ms != 0) {
     // The client itself refuses a TTL without a TTL mode and a TTL mode without one.
-    rc = zoo_acreate2_ttl(c.zh, path.c_str(), data.data(), static_cast<int>(data.size()),
-                          &ZOO_OPEN_ACL_UNSAFE, static_cast<int>(mode), ttl_ms, on_create, req);
+    rc = zoo_acreate2_ttl(c.zh, path.c_str(), data.data(), static_cast<int>(data.size()), c.acl,
+                          static_cast<int>(mode), ttl_ms, on_create, req);
   } else {
-    rc = zoo_acreate2(c.zh, path.c_str(), data.data(), static_cast<int>(data.size()),
-                      &ZOO_OPEN_ACL_UNSAFE, static_cast<int>(mode), on_create, req);
+    rc = zoo_acreate2(c.zh, path.c_str(), data.data(), static_cast<int>(data.size()), c.acl,
+                      static_cast<int>(mode), on_create, req);
   }
   if (rc != ZOK && c.claim(req)) {
     delete req;
@@ -826,9 +844,8 @@ Future<MultiReply> ZkSession::multi(const std::vector<Op>& ops) {
         // Room for the path plus a 10-digit sequence suffix.
         req->path_bufs[i].assign(op.path.size() + 16, '\0');
         zoo_create_op_init(&req->zops[i], op.path.c_str(), op.data.data(),
-                           static_cast<int>(op.data.size()), &ZOO_OPEN_ACL_UNSAFE,
-                           static_cast<int>(op.mode), req->path_bufs[i].data(),
-                           static_cast<int>(req->path_bufs[i].size()));
+                           static_cast<int>(op.data.size()), c.acl, static_cast<int>(op.mode),
+                           req->path_bufs[i].data(), static_cast<int>(req->path_bufs[i].size()));
         break;
       case OpType::Remove:
         zoo_delete_op_init(&req->zops[i], op.path.c_str(), op.version);

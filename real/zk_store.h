@@ -11,12 +11,14 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/store.h"
 #include "core/task.h"
+#include "real/zk_auth.h"
 
 namespace lockstep::real {
 
@@ -31,6 +33,9 @@ struct ZkOptions {
   // How long connect() waits for the first handshake before giving up with
   // ConnectionLoss; zero means the session timeout.
   Duration connect_timeout = Duration(0);
+  // Set: every session adds this identity and every node it creates is writable and
+  // deletable by that identity only (see zk_auth.h).
+  std::optional<ZkAuth> auth;
 };
 
 class ZkStore final : public Store {

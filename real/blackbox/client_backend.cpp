@@ -19,11 +19,10 @@
 #include "core/json.h"
 #include "core/resource.h"
 #include "real/blackbox/line_protocol.h"
+#include "real/child_environment.h"
 #include "real/event_loop.h"
 #include "real/live_env.h"
 #include "real/zk_store.h"
-
-extern char** environ;
 
 namespace lockstep::real::blackbox {
 
@@ -102,11 +101,12 @@ struct ClientCommandBackend::Client {
 };
 
 ClientCommandBackend::ClientCommandBackend(ClientCommand command, std::string connect,
-                                           ClientDeadlines deadlines)
+                                           ClientDeadlines deadlines, ZkOptions options)
     : command_(std::move(command)),
       connect_(std::move(connect)),
       deadlines_(deadlines),
-      admin_(std::make_unique<ZkStore>(connect_)),
+      options_(std::move(options)),
+      admin_(std::make_unique<ZkStore>(connect_, options_)),
       control_(connect_) {
   if (command_.argv.empty()) throw std::invalid_argument("ClientCommandBackend: no command");
   // A client that exits makes writes to its stdin fail with EPIPE: an answer, not a death.
@@ -120,7 +120,7 @@ std::string ClientCommandBackend::describe() const { return "zk:" + connect_; }
 Store& ClientCommandBackend::admin_store() { return *admin_; }
 
 Task<Error> ClientCommandBackend::prepare(Env& env, Duration connect_within) {
-  ZkStore store(connect_);
+  ZkStore store(connect_, options_);
   co_return co_await store.ensure_chroot(env, connect_within);
 }
 
@@ -150,7 +150,7 @@ Task<Error> make_counter(Env& env, Store& store, std::string path, Duration conn
 void ClientCommandBackend::create_resource(const std::string& path) {
   EventLoop loop;
   LiveEnv env(loop, -1);
-  ZkStore store(connect_);
+  ZkStore store(connect_, options_);
   Error e = Error::Ok;
   try {
     e = run_task(env, make_counter(env, store, path, 10s), 30s);
@@ -189,18 +189,9 @@ void ClientCommandBackend::start(const LiveClientSpec& spec) {
       {"LOCKSTEP_CLIENT", std::to_string(spec.index)},
       {"LOCKSTEP_SESSION_TIMEOUT_MS",
        std::to_string(
-           std::chrono::duration_cast<std::chrono::milliseconds>(spec.session_timeout).count())}};
-  std::vector<std::string> env;
-  for (char** e = environ; *e; ++e) {
-    std::string_view var(*e);
-    bool replaced = false;
-    for (const auto& [k, v] : ours) replaced |= var.starts_with(k + "=");
-    if (!replaced) env.emplace_back(var);
-  }
-  for (const auto& [k, v] : ours) env.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
+           std::chrono::duration_cast<std::chrono::milliseconds>(spec.session_timeout).count())},
+      {kZkAuthEnvironment, options_.auth ? format_zk_auth(*options_.auth) : ""}};
+  ChildEnvironment environment(ours);
 
   int to_child[2], from_child[2];
   if (::pipe2(to_child, O_CLOEXEC) != 0)
@@ -232,7 +223,7 @@ void ClientCommandBackend::start(const LiveClientSpec& spec) {
     ::dup2(to_child[0], 0);
     ::dup2(from_child[1], 1);
     ::dup2(log, 2);
-    ::execvpe(argv[0], argv.data(), envp.data());
+    ::execvpe(argv[0], argv.data(), environment.envp());
     const char msg[] = "lockstep: cannot execute the client command\n";
     (void)!::write(2, msg, sizeof msg - 1);
     ::_exit(127);

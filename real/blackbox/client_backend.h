@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "real/live_runner.h"
+#include "real/zk_store.h"
 
 namespace lockstep::real::blackbox {
 
@@ -49,7 +50,10 @@ class ClientCommandBackend final : public LiveBackend {
  public:
   // `connect`: the ZooKeeper connect string the clients get as LOCKSTEP_ZK (the admin's
   // too, and the one kill-leader aims at).
-  ClientCommandBackend(ClientCommand command, std::string connect, ClientDeadlines deadlines = {});
+  // `options.auth`: the run's identity, given to the client as LOCKSTEP_ZK_AUTH (see
+  // real/zk_auth.h) and used by lockstep's own sessions (setup, counter, cleanup).
+  ClientCommandBackend(ClientCommand command, std::string connect, ClientDeadlines deadlines = {},
+                       ZkOptions options = {});
   ~ClientCommandBackend() override;
 
   std::string describe() const override;
@@ -75,6 +79,7 @@ class ClientCommandBackend final : public LiveBackend {
   ClientCommand command_;
   std::string connect_;
   ClientDeadlines deadlines_;
+  ZkOptions options_;
   std::unique_ptr<Store> admin_;
   ZkServerControl control_;
   std::vector<std::unique_ptr<Client>> clients_;  // by index; null if never started

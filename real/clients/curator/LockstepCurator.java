@@ -10,14 +10,19 @@
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.api.ACLProvider;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Stat;
 
 public final class LockstepCurator {
@@ -86,13 +91,38 @@ public final class LockstepCurator {
     final boolean fenced = "1".equals(System.getenv("LOCKSTEP_RESOURCE_FENCED"));
     final int sessionMs = Integer.parseInt(env("LOCKSTEP_SESSION_TIMEOUT_MS"));
 
-    CuratorFramework client =
+    CuratorFrameworkFactory.Builder builder =
         CuratorFrameworkFactory.builder()
             .connectString(connect)
             .sessionTimeoutMs(sessionMs)
             .connectionTimeoutMs(Math.max(sessionMs, 5000))
-            .retryPolicy(new ExponentialBackoffRetry(100, 3))
-            .build();
+            .retryPolicy(new ExponentialBackoffRetry(100, 3));
+    // A secured run (lockstep live --auth): LOCKSTEP_ZK_AUTH is "digest:USER:PASSWORD"; the
+    // session adds that identity and every node Curator creates lets only it write and delete.
+    String auth = System.getenv("LOCKSTEP_ZK_AUTH");
+    if (auth != null && !auth.isEmpty()) {
+      int colon = auth.indexOf(':');
+      final List<ACL> acl = new ArrayList<>(ZooDefs.Ids.CREATOR_ALL_ACL);
+      acl.addAll(ZooDefs.Ids.READ_ACL_UNSAFE);
+      builder =
+          builder
+              .authorization(
+                  auth.substring(0, colon),
+                  auth.substring(colon + 1).getBytes(StandardCharsets.UTF_8))
+              .aclProvider(
+                  new ACLProvider() {
+                    @Override
+                    public List<ACL> getDefaultAcl() {
+                      return acl;
+                    }
+
+                    @Override
+                    public List<ACL> getAclForPath(String path) {
+                      return acl;
+                    }
+                  });
+    }
+    CuratorFramework client = builder.build();
     if (listener) {
       client
           .getConnectionStateListenable()
