@@ -6,6 +6,7 @@
 
 #include "cli/args.h"
 #include "cli/parallel.h"
+#include "core/json.h"
 #include "core/lock.h"
 #include "sim/search/counterexample_writer.h"
 
@@ -123,6 +124,16 @@ search::MatrixOutcome finish_matrix(const search::MatrixConfig& cfg,
     for (const auto& [name, t] : tallies[i].tallies)
       if (t.first_failure >= 0)
         shrinks.push_back({i, name, static_cast<uint64_t>(t.first_failure), {}});
+  // The shard files' word is checked before it is shrunk: a file edited by hand or damaged
+  // would otherwise give a violation that does not replay.
+  for (const ShrinkJob& s : shrinks) {
+    const search::Search& search = *cells[s.cell].search;
+    if (!search.fails(search.generate(s.case_index).value(), s.checker))
+      throw UsageError{"the shards say case " + std::to_string(s.case_index) + " of " +
+                       cells[s.cell].algorithm + "/" + cells[s.cell].fault_class + " fails " +
+                       json_quote(s.checker) +
+                       ", it does not (a shard file does not match this search)"};
+  }
   parallel_for(shrinks.size(), jobs, [&](size_t j) {
     ShrinkJob& s = shrinks[j];
     s.result = cells[s.cell].search->shrink(s.case_index, s.checker);

@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/matrix_shards.h"
 #include "cli/shard_manifest.h"
+#include "core/json.h"
 
 namespace lockstep::cli {
 
@@ -32,7 +33,8 @@ directory). The shrinking the matrix needs happens here, once per violated cell,
 
 Refused, with one line and status 2: shards of different searches (seed, runs,
 algorithms, checkers, faults, ...) or of different lockstep builds, a shard given twice,
-a missing shard ("shard 3/4 missing").
+a missing shard ("shard 3/4 missing"), a shard file whose recorded failure does not
+fail when merge runs that case again.
 
   --out DIR     where the merged result goes (not one of the shard directories). The
                 result names DIR in its paths and in matrix.json's command, as the
@@ -87,12 +89,12 @@ int merge_one(const std::vector<ShardManifest>& shards, const Args& args,
   // The lowest failing case over the shards is the unsharded search's first: every case
   // below a shard's first failure ran in that shard and held.
   std::optional<uint64_t> first;
-  std::string checker;
+  std::string checker, first_path;
   uint64_t held = 0;
   for (const ShardManifest& m : shards) {
     search::SearchConfig part = setup.config;
     part.shard = m.shard;
-    const uint64_t expected = search::Search(part).cases().size();
+    const uint64_t expected = search::Search(part).case_count();
     try {
       const auto& f = m.result.at("first_failure");
       if (f.is_null()) {
@@ -108,6 +110,7 @@ int merge_one(const std::vector<ShardManifest>& shards, const Args& args,
       if (!first || index < *first) {
         first = index;
         checker = f.at("checker").get<std::string>();
+        first_path = m.path;
       }
     } catch (const nlohmann::json::exception& e) {
       throw UsageError{m.path + ": not a lockstep shard file (" + e.what() + ")"};
@@ -118,6 +121,11 @@ int merge_one(const std::vector<ShardManifest>& shards, const Args& args,
               << setup.config.seed << "; merged from " << shards.size() << " shards)\n";
     return 0;
   }
+  // The file's word is checked before it is reported: a shard file edited by hand or damaged
+  // would otherwise be shrunk and written as a violation that does not replay.
+  if (!search.fails(search.generate(*first).value(), checker))
+    throw UsageError{first_path + ": case " + std::to_string(*first) + " does not fail " +
+                     json_quote(checker) + " (the file does not match this search)"};
   return report_violation(search, setup.info->name, *first, checker, common.out_dir, "",
                           setup.space, *first + 1);
 }

@@ -59,6 +59,23 @@ std::string shown(const std::string& key, const ordered_json& value) {
   return label.empty() ? text : label + " " + text;
 }
 
+// Every number lockstep writes in a shard file is an integer, and its readers take them as
+// integers: a double beyond an integer's range would convert with undefined behaviour
+// (1e300 as a case number), so a fraction or exponent anywhere is refused here, once.
+std::optional<std::string> non_integer(const ordered_json& j, const std::string& where) {
+  if (j.is_number_float())
+    return (where.empty() ? "the document" : where) + " is " + j.dump() + ", not an integer";
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it)
+      if (auto bad = non_integer(it.value(), where.empty() ? it.key() : where + "." + it.key()))
+        return bad;
+  } else if (j.is_array()) {
+    for (size_t i = 0; i < j.size(); ++i)
+      if (auto bad = non_integer(j[i], where + "[" + std::to_string(i) + "]")) return bad;
+  }
+  return std::nullopt;
+}
+
 ShardManifest parse(const std::string& path) {
   std::ifstream in(path);
   std::stringstream text;
@@ -73,6 +90,7 @@ ShardManifest parse(const std::string& path) {
   } catch (const std::exception& e) {
     throw bad("not JSON");
   }
+  if (const auto problem = non_integer(j, "")) throw bad(*problem);
   ShardManifest m;
   m.path = path;
   try {

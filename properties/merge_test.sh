@@ -74,6 +74,20 @@ cp -r "$a/shard-1" "$tmp/build"
 sed -i 's/"fingerprint": "[^"]*"/"fingerprint": "0123456789abcdef"/' "$tmp/build/lockstep-shard-1-of-3.json"
 refused "different builds" "$a/shard-0" "$tmp/build" "$a/shard-2"
 refused "holds no lockstep-shard-K-of-N.json" "$a/shard-0" "$tmp/algo-fails/whole"
+# A shard's claimed failure is run again before it is shrunk and reported: a file that
+# claims one the search does not have is refused, not written as a violation that does
+# not replay (exit 3).
+h="$tmp/algo-holds"
+cp -r "$h/shard-0" "$tmp/claims"
+sed -i 's/"first_failure": null/"first_failure": {"case": 0, "checker": "mutual-exclusion"}/' \
+  "$tmp/claims/lockstep-shard-0-of-3.json"
+refused 'case 0 does not fail "mutual-exclusion"' "$tmp/claims" "$h/shard-1" "$h/shard-2"
+cp -r "$a/shard-0" "$tmp/cell-claims"
+sed -i '0,/"first_failure": -1/s//"first_failure": 0/' "$tmp/cell-claims/lockstep-shard-0-of-3.json"
+refused "the shards say case 0 of zk-slow/none fails" "$tmp/cell-claims" "$a/shard-1" "$a/shard-2"
+cp -r "$a/shard-0" "$tmp/float"
+sed -i '0,/"first_failure": -1/s//"first_failure": -1e300/' "$tmp/float/lockstep-shard-0-of-3.json"
+refused "first_failure is -1e+300, not an integer" "$tmp/float" "$a/shard-1" "$a/shard-2"
 "$bin" merge "$a/shard-0" --out "$a/shard-0" >/dev/null 2>"$tmp/err.txt"
 grep -q "one of the shard directories" "$tmp/err.txt" || fail "--out a shard dir: $(cat "$tmp/err.txt")"
 "$bin" merge --help | grep -q "usage: lockstep merge" || fail "merge --help"

@@ -149,5 +149,25 @@ TEST(ShardMerge, AMissingOrRepeatedShardIsNamed) {
   for (uint64_t k = 0; k < 3; ++k) EXPECT_EQ(ordered[k].shard.index, k);
 }
 
+// Found with the merge fuzz harness under UBSan: a number lockstep never writes (1e300 as a
+// case or shard number) was converted to an integer with undefined behaviour. Any number
+// that is not an integer is refused when the file is read, naming where it is.
+TEST(ShardMerge, ANumberThatIsNotAnIntegerIsRefusedWhereItIs) {
+  const std::string dir = fresh_dir("float");
+  std::ofstream(dir + "/lockstep-shard-0-of-1.json")
+      << R"({"lockstep_shard": 1, "version": "0.2.0", "scenario_format": 1,
+             "shard": {"index": 0, "count": 1}, "args": [], "identity": {"mode": "check --algo"},
+             "fingerprint": "f", "result": {"first_failure": {"case": 1e300}}})";
+  try {
+    read_manifests(dir);
+    ADD_FAILURE() << "read";
+  } catch (const UsageError& e) {
+    EXPECT_EQ(e.message, dir +
+                             "/lockstep-shard-0-of-1.json: not a lockstep shard file "
+                             "(result.first_failure.case is 1e+300, not an integer)");
+  }
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace lockstep::cli

@@ -26,6 +26,11 @@ std::vector<uint64_t> Search::cases() const {
   return out;
 }
 
+uint64_t Search::case_count() const {
+  const uint64_t k = config_.shard.index, n = config_.shard.count;
+  return k < config_.runs ? (config_.runs - k - 1) / n + 1 : 0;
+}
+
 CaseId Search::case_id(uint64_t i) const {
   // Sizes sweep 0..100 over and over: the first cases of every sweep are small and cheap,
   // and a long search keeps coming back to small ones instead of only growing.

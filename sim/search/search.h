@@ -78,6 +78,8 @@ class Search {
   const SearchConfig& config() const { return config_; }
   // This shard's case indices among 0 .. runs-1, in increasing order.
   std::vector<uint64_t> cases() const;
+  // How many cases() holds, without making the list (a shard file may claim any --runs).
+  uint64_t case_count() const;
   CaseId case_id(uint64_t i) const;
   rc::Shrinkable<Scenario> generate(uint64_t i) const;
   // Generates case i, runs it (without a trace) and says which checkers failed.
