@@ -237,6 +237,13 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
     clients[i]->spawn(keeping_failure(run_client(*clients[i], recorder, workload()), &failure));
   };
   FaultInjector faults(wiring, sc);
+  // The clients go before the injector, also when the run ends in an error (its event
+  // budget): a closing session asks the network, and the network the injector, for its
+  // messages' fate (the scenario_run fuzz harness found the heap-use-after-free).
+  struct ClientsGoFirst {
+    std::vector<std::unique_ptr<Process>>& clients;
+    ~ClientsGoFirst() { clients.clear(); }
+  } clients_go_first{clients};
   recorder.on_event = [&faults](const HistoryEvent& e) { faults.on_event(e); };
   faults.schedule_all();
 
