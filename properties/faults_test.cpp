@@ -114,6 +114,19 @@ TEST(LiveForm, ReadsEveryKindByItsNameAndItsOlderSpelling) {
   EXPECT_FALSE(crash.restart_after);
   EXPECT_EQ(live_fault_text(crash), "crash:waiter:2s");
   EXPECT_EQ(live_fault_text(parse_live_fault("kill-leader:5s", 1)), "store_crash:5s");
+
+  LiveFault drift = parse_live_fault("clock:waiter:200ms:+50%", 3);
+  EXPECT_EQ(drift.kind, FaultKind::Clock);
+  EXPECT_EQ(drift.who, LiveFault::Who::Waiter);
+  EXPECT_EQ(drift.drift_ppm, std::optional<double>(500000));
+  EXPECT_FALSE(drift.jump);
+  EXPECT_EQ(live_fault_text(drift), "clock:waiter:200ms:+50%");
+  EXPECT_EQ(live_fault_text(parse_live_fault("clock:1:1s:-500ppm", 3)), "clock:1:1s:-500ppm");
+  LiveFault jump = parse_live_fault("clock:0:1s:-2500ms", 3);
+  EXPECT_EQ(jump.jump, std::optional<Duration>(-2500ms));
+  EXPECT_FALSE(jump.drift_ppm);
+  EXPECT_EQ(live_fault_text(jump), "clock:0:1s:-2500ms");
+  EXPECT_EQ(live_fault_text(parse_live_fault("clock:0:1s:3s", 3)), "clock:0:1s:+3s");
 }
 
 TEST(LiveForm, RefusesWhatItCannotDoInOneLine) {
@@ -126,14 +139,19 @@ TEST(LiveForm, RefusesWhatItCannotDoInOneLine) {
     return std::string("accepted");
   };
   const std::string forms =
-      "pause:CLIENT:AT:FOR, crash:CLIENT:AT[:RESTART_AFTER], expire_session:CLIENT:AT or "
-      "store_crash:AT[:RESTART_AFTER]";
+      "pause:CLIENT:AT:FOR, crash:CLIENT:AT[:RESTART_AFTER], clock:CLIENT:AT:CHANGE, "
+      "expire_session:CLIENT:AT or store_crash:AT[:RESTART_AFTER]";
   EXPECT_EQ(message("partition:0:1s:2s"), "--fault: \"partition:0:1s:2s\" is not " + forms);
   EXPECT_EQ(message("pause:0:1s"), "--fault: \"pause:0:1s\" is not " + forms);
   EXPECT_EQ(message("store_crash:1s:2s:3s"), "--fault: \"store_crash:1s:2s:3s\" is not " + forms);
   EXPECT_EQ(message("pause:3:1s:2s"),
             "--fault pause:3:1s:2s: client \"3\" is not holder, waiter or 0..2");
   EXPECT_EQ(message("expire:1:soon"), "--fault expire:1:soon: \"soon\" is not a duration");
+  EXPECT_EQ(message("clock:0:1s:fast"),
+            "--fault clock:0:1s:fast: \"fast\" is not a clock drift (+50%, -500ppm) or jump "
+            "(+2s, -1s)");
+  EXPECT_EQ(message("clock:all:1s:+1s"),
+            "--fault clock:all:1s:+1s: client \"all\" is not holder, waiter or 0..2");
 }
 
 TEST(LiveForm, ScenarioFaultsThatALiveRunCanDo) {
@@ -154,7 +172,20 @@ TEST(LiveForm, ScenarioFaultsThatALiveRunCanDo) {
   Fault server_clock;
   server_clock.kind = FaultKind::Clock;
   server_clock.target = Target{Target::Kind::Server, 0};
-  EXPECT_FALSE(live_form(server_clock));
+  server_clock.clock.drift_ppm = 20000;
+  EXPECT_FALSE(live_form(server_clock));  // a client's clock only
+
+  Fault client_clock = server_clock;
+  client_clock.target = Target{Target::Kind::Index, 1};
+  client_clock.at = 2s;
+  ASSERT_TRUE(live_form(client_clock));
+  EXPECT_EQ(live_fault_text(*live_form(client_clock)), "clock:1:2s:+2%");
+  client_clock.clock = ClockChange();
+  client_clock.clock.jump = -1s;
+  EXPECT_EQ(live_fault_text(*live_form(client_clock)), "clock:1:2s:-1s");
+  client_clock.clock = ClockChange();
+  client_clock.clock.strobe = ClockChange::Strobe{1s, 10ms, 2s};
+  EXPECT_FALSE(live_form(client_clock));  // no strobe
 
   Fault store;
   store.kind = FaultKind::StoreCrash;

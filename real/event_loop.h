@@ -4,7 +4,6 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -16,6 +15,7 @@
 #include <utility>
 
 #include "core/executor.h"
+#include "real/monotonic_condition.h"
 
 namespace lockstep::real {
 
@@ -55,7 +55,7 @@ class EventLoop final : public Executor {
   void run_one(Callback& fn);
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
+  MonotonicCondition cv_;  // not std::condition_variable: see monotonic_condition.h
   std::deque<Callback> ready_;
   // Ordered by (time, id): timers due at the same instant run in the order they were set.
   std::map<std::pair<Clock::time_point, uint64_t>, Callback> timers_;

@@ -213,17 +213,17 @@ class ObservedStore final : public Store {
   std::shared_ptr<Counter> counter_;
 };
 
-// Stamps each event with the steady clock and hands it on.
+// Stamps each event with the machine's steady clock (never a faked one) and hands it on.
 class StreamRecorder final : public Recorder {
  public:
   explicit StreamRecorder(const MessageSink& sink) : sink_(sink) {}
   void record(HistoryEvent e) override {
-    e.lo = steady_now();
+    e.lo = true_steady_now();
     ClientMessage m;
     m.kind = ClientMessage::Kind::Event;
     m.client = e.client;
     m.event = std::move(e);
-    m.event.hi = steady_now();
+    m.event.hi = true_steady_now();
     sink_(m);
   }
 

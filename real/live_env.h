@@ -54,6 +54,11 @@ class LiveEnv final : public Env {
 
 // Steady-clock time as the Env reports it, for stamping events outside any Env.
 Time steady_now();
+// CLOCK_MONOTONIC read with the system call itself, which libfaketime does not intercept:
+// the machine's clock even in a client whose own clock a live `clock` fault fakes
+// (real/fake_clock.h). History events are stamped with it, so that the checkers compare
+// true times; the algorithm's Env::now() is steady_now(), the faked one.
+Time true_steady_now();
 
 struct TaskTimeout : std::runtime_error {
   using std::runtime_error::runtime_error;

@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <charconv>
 #include <climits>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <future>
@@ -27,6 +29,18 @@
 namespace lockstep::real {
 
 Task<Error> LiveBackend::prepare(Env&, Duration) { co_return Error::Ok; }
+
+// The kinds a backend does through strike(): refused unless it says otherwise.
+std::string LiveBackend::prepare_faults(const std::vector<LiveFault>& faults) {
+  for (const auto& f : faults)
+    if (f.kind == FaultKind::Clock)
+      return "fault " + f.name + ": not on " + describe() + " (client processes on zk: only)";
+  return "";
+}
+
+std::string LiveBackend::strike(int, const LiveFault& f) {
+  return f.name + " is not done on " + describe();
+}
 
 ZkNodeOutcome LiveBackend::kill_leader() {
   ZkNodeOutcome o;
@@ -121,8 +135,11 @@ void ProcessBackend::start(const LiveClientSpec& spec) {
   std::vector<char*> argv;
   for (auto& w : words) argv.push_back(w.data());
   argv.push_back(nullptr);
-  ChildEnvironment environment(
-      {{kZkAuthEnvironment, options_.auth ? format_zk_auth(*options_.auth) : ""}});
+  std::vector<std::pair<std::string, std::string>> settings = {
+      {kZkAuthEnvironment, options_.auth ? format_zk_auth(*options_.auth) : ""}};
+  if (clocks_)
+    for (auto& s : clocks_->settings(spec.index, steady_now())) settings.push_back(std::move(s));
+  ChildEnvironment environment(settings);
 
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0)
@@ -314,6 +331,21 @@ void ProcessBackend::kill_all() {
   }
 }
 
+std::string ProcessBackend::prepare_faults(const std::vector<LiveFault>& faults) {
+  for (const auto& f : faults) {
+    if (f.kind != FaultKind::Clock || clocks_) continue;
+    if (std::string why = FakeClocks::why_not(); !why.empty()) return why;
+    clocks_ = std::make_unique<FakeClocks>();
+  }
+  return "";
+}
+
+std::string ProcessBackend::strike(int client, const LiveFault& f) {
+  if (f.kind == FaultKind::Clock && clocks_)
+    return clocks_->change(client, f.drift_ppm, f.jump, steady_now());
+  return LiveBackend::strike(client, f);
+}
+
 // --- the coordinator ------------------------------------------------------------------------
 
 namespace {
@@ -385,6 +417,16 @@ class Coordinator {
   std::vector<Async> asyncs_;
   std::vector<std::string> killed_nodes_;  // killed and not yet restarted
 };
+
+// "+50%", "-500ppm": as the simulator's notes say a drift.
+std::string drift_text(double ppm) {
+  char buf[64];
+  if (std::fmod(ppm, 10000) == 0)
+    std::snprintf(buf, sizeof buf, "%+.0f%%", ppm / 10000);
+  else
+    std::snprintf(buf, sizeof buf, "%+.0fppm", ppm);
+  return buf;
+}
 
 int Coordinator::resolve(const LiveFault& f) const {
   if (f.who == LiveFault::Who::Index) return f.client;
@@ -489,6 +531,16 @@ void Coordinator::apply(const LiveFault& f) {
       } else {
         c.down = true;
       }
+      break;
+    }
+    case FaultKind::Clock: {
+      const Time lo = now();
+      const std::string why = backend_.strike(client, f);
+      const std::string change =
+          f.drift_ppm ? "drift " + drift_text(*f.drift_ppm)
+                      : "jump " + std::string(f.jump && f.jump->count() >= 0 ? "+" : "") +
+                            format_duration(f.jump.value_or(Duration(0)));
+      note(client, "clock: " + change + (why.empty() ? "" : ": not done, " + why), lo);
       break;
     }
     default:
@@ -749,6 +801,10 @@ LiveRunResult run_live(const LiveRunSpec& spec, LiveBackend& backend) {
   result.lock_path = result.root + (lp.empty() || lp[0] != '/' ? "/" : "") + lp;
   if (!valid_path(result.root) || !valid_path(result.lock_path))
     throw std::invalid_argument("lock path: \"" + result.lock_path + "\" is not a valid path");
+
+  // Refused before anything is set up: one line saying why.
+  if (std::string why = backend.prepare_faults(spec.faults); !why.empty())
+    throw std::runtime_error(why);
 
   EventLoop loop;
   LiveEnv env(loop, -1);

@@ -25,6 +25,7 @@
 #include "core/history.h"
 #include "core/store.h"
 #include "core/task.h"
+#include "real/fake_clock.h"
 #include "real/live_client.h"
 #include "real/zk_ensemble.h"
 #include "real/zk_store.h"
@@ -100,6 +101,14 @@ class LiveBackend {
   virtual ZkNodeOutcome restart_node(const std::string& node);
   // Ends every client still running (resumed first if suspended) and waits for them.
   virtual void kill_all() = 0;
+  // Called once, before the first start(): makes ready what the run's faults need (for
+  // ProcessBackend: libfaketime for a clock). "" if every fault can be done here, else one
+  // line saying why not (the run is then refused). By default, refuses the kinds that
+  // strike() does.
+  virtual std::string prepare_faults(const std::vector<LiveFault>& faults);
+  // A fault done to one client by changing its surroundings (a clock): "" when done, else
+  // why not.
+  virtual std::string strike(int client, const LiveFault& f);
   // Every accepted resource write carried its zxid (the store's order), so the fencing
   // checker can judge them. Black-box clients need not say it.
   virtual bool writes_ordered() const { return true; }
@@ -129,9 +138,12 @@ class ProcessBackend final : public LiveBackend {
   ZkNodeOutcome kill_leader() override;
   ZkNodeOutcome restart_node(const std::string& node) override;
   void kill_all() override;
+  std::string prepare_faults(const std::vector<LiveFault>& faults) override;
+  std::string strike(int client, const LiveFault& f) override;
 
  private:
   struct Child;
+  std::unique_ptr<FakeClocks> clocks_;  // when the run has a clock fault
   std::vector<std::string> connect_;
   std::string executable_;
   ZkOptions options_;

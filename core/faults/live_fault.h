@@ -15,12 +15,26 @@ namespace lockstep {
 struct LiveFault {
   FaultKind kind = FaultKind::Pause;
   std::string name;  // the kind's name, as the history's notes spell it
-  enum class Who { Index, Holder, Waiter };
+  // All: every client (a latency or loss that names none).
+  enum class Who { Index, Holder, Waiter, All };
   Who who = Who::Index;
   int client = 0;  // Who::Index
   Duration at{0};
   Duration length{0};
   std::optional<Duration> restart_after = {};
+  // The network faults (partition, latency, loss): which way a partition cuts ("both",
+  // "to_server", "from_server"), what share of packets a loss drops, a latency's range.
+  std::string direction = "both";
+  double probability = 0;
+  Duration latency_min{0}, latency_max{0};
+  // Which servers a network fault reaches: a scenario's `store` (every server of that
+  // store's connect string), or `server` (--fault: one server, counted over the connect
+  // strings in order). Neither: every server.
+  std::optional<int> store = {};
+  std::optional<int> server = {};
+  // clock: the rate's offset from 1 in ppm, or a step.
+  std::optional<double> drift_ppm = {};
+  std::optional<Duration> jump = {};
 };
 
 // The client a live fault names, as --fault spells it: holder, waiter or an index.
@@ -30,6 +44,8 @@ inline std::string who_text(const LiveFault& f) {
       return "holder";
     case LiveFault::Who::Waiter:
       return "waiter";
+    case LiveFault::Who::All:
+      return "all";
     case LiveFault::Who::Index:
       break;
   }

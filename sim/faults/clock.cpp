@@ -213,6 +213,12 @@ const FaultDescriptor& clock_fault() {
       .draw = draw,
       .gen = gen,
       .from_draft = from_draft,
+      // A client's clock only (the server is a JVM of its own), and no strobe.
+      .live = {.params = {LiveParam::Client, LiveParam::At, LiveParam::Change},
+               .required = 3,
+               .help = "the client's clock, by libfaketime: CHANGE a drift (+50%) or jump (-1s)",
+               .zk_only = true,
+               .usable = [](const Fault& f) { return !f.clock.strobe.has_value(); }},
   };
   return d;
 }

@@ -78,13 +78,27 @@ struct DraftScale {
 };
 
 // How `live --fault` writes a kind: NAME:PARAM:PARAM..., the first `required` of the
-// params given, the rest optional.
-enum class LiveParam { Client, At, For, RestartAfter };
+// params given, the rest optional. Direction: both, to_server or from_server; Server: a
+// server's index over the connect strings; Change: a clock drift ("+50%", "-500ppm") or
+// jump ("+2s", "-1s").
+enum class LiveParam {
+  Client,
+  At,
+  For,
+  RestartAfter,
+  Direction,
+  Probability,
+  Min,
+  Max,
+  Server,
+  Change
+};
 struct LiveForm {
   std::vector<LiveParam> params = {};  // empty: the kind has no live form
   size_t required = 0;
   std::string_view help = {};  // what is done, for `live --help`
-  bool zk_only = false;        // kills a process or a server: not on local:
+  bool zk_only = false;        // kills a process or a server, or isolates one: not on local:
+  bool all_clients = false;    // CLIENT may be "all" (the scenario's fault names no client)
   // A scenario fault of this kind has a live form only if this holds (null: always, given
   // a client where the form names one).
   bool (*usable)(const Fault& f) = nullptr;

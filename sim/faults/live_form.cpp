@@ -1,12 +1,15 @@
 #include "sim/faults/live_form.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
 
 #include "sim/faults/table.h"
+#include "sim/scenario_json.h"
 
 namespace lockstep::sim {
 
@@ -31,8 +34,61 @@ std::string param_name(LiveParam p) {
       return "FOR";
     case LiveParam::RestartAfter:
       return "RESTART_AFTER";
+    case LiveParam::Direction:
+      return "DIRECTION";
+    case LiveParam::Probability:
+      return "PROBABILITY";
+    case LiveParam::Min:
+      return "MIN";
+    case LiveParam::Max:
+      return "MAX";
+    case LiveParam::Server:
+      return "SERVER";
+    case LiveParam::Change:
+      return "CHANGE";
   }
   return "?";
+}
+
+const std::vector<std::string> kDirections = {"both", "to_server", "from_server"};
+
+double read_probability(const std::string& fault, const std::string& text) {
+  char* end = nullptr;
+  const double p = text.empty() ? -1 : std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !std::isfinite(p) || p < 0 || p > 1)
+    throw std::invalid_argument("--fault " + fault + ": \"" + text +
+                                "\" is not a probability from 0 to 1");
+  return p;
+}
+
+int read_server(const std::string& fault, const std::string& text) {
+  if (text.empty() || text.size() > 4 || text.find_first_not_of("0123456789") != std::string::npos)
+    throw std::invalid_argument("--fault " + fault + ": server \"" + text +
+                                "\" is not an index (0 is the first server of the first --store)");
+  return std::atoi(text.c_str());
+}
+
+// A drift as the scenario writes one ("+50%", "-500ppm"), or a signed jump ("+2s").
+void read_change(const std::string& fault, const std::string& text, LiveFault& f) {
+  const nlohmann::json v = text;
+  try {
+    if (text.ends_with("%") || text.ends_with("ppm"))
+      f.drift_ppm = scenario_json::read_drift(v, "CHANGE");
+    else
+      f.jump = scenario_json::read_signed_duration(v, "CHANGE");
+  } catch (const ScenarioError&) {
+    throw std::invalid_argument("--fault " + fault + ": \"" + text +
+                                "\" is not a clock drift (+50%, -500ppm) or jump (+2s, -1s)");
+  }
+}
+
+std::string drift_text(double ppm) {
+  char buf[64];
+  if (std::fmod(ppm, 10000) == 0)
+    std::snprintf(buf, sizeof buf, "%+.0f%%", ppm / 10000);
+  else
+    std::snprintf(buf, sizeof buf, "%+.0fppm", ppm);
+  return buf;
 }
 
 Duration read_duration(const std::string& fault, const std::string& text) {
@@ -44,7 +100,12 @@ Duration read_duration(const std::string& fault, const std::string& text) {
   return *d;
 }
 
-void read_client(const std::string& fault, const std::string& text, int clients, LiveFault& f) {
+void read_client(const std::string& fault, const std::string& text, int clients, bool all_ok,
+                 LiveFault& f) {
+  if (all_ok && text == "all") {
+    f.who = LiveFault::Who::All;
+    return;
+  }
   if (text == "holder") {
     f.who = LiveFault::Who::Holder;
     return;
@@ -57,7 +118,8 @@ void read_client(const std::string& fault, const std::string& text, int clients,
       text.find_first_not_of("0123456789") != std::string::npos ||
       std::atoi(text.c_str()) >= clients)
     throw std::invalid_argument("--fault " + fault + ": client \"" + text +
-                                "\" is not holder, waiter or 0.." + std::to_string(clients - 1));
+                                "\" is not holder, waiter" + (all_ok ? ", all" : "") + " or 0.." +
+                                std::to_string(clients - 1));
   f.who = LiveFault::Who::Index;
   f.client = std::atoi(text.c_str());
 }
@@ -81,11 +143,12 @@ LiveFault parse_live_fault(const std::string& text, int clients) {
   if (!d || d->live.params.empty() || given < d->live.required || given > d->live.params.size())
     throw std::invalid_argument("--fault: \"" + text + "\" is not " + known_forms());
   LiveFault f{.kind = d->kind, .name = std::string(d->name)};
+  bool max_given = false;
   for (size_t i = 0; i < given; ++i) {
     const std::string& value = parts[i + 1];
     switch (d->live.params[i]) {
       case LiveParam::Client:
-        read_client(text, value, clients, f);
+        read_client(text, value, clients, d->live.all_clients, f);
         break;
       case LiveParam::At:
         f.at = read_duration(text, value);
@@ -96,8 +159,33 @@ LiveFault parse_live_fault(const std::string& text, int clients) {
       case LiveParam::RestartAfter:
         f.restart_after = read_duration(text, value);
         break;
+      case LiveParam::Direction:
+        if (std::find(kDirections.begin(), kDirections.end(), value) == kDirections.end())
+          throw std::invalid_argument("--fault " + text + ": direction \"" + value +
+                                      "\" is not both, to_server or from_server");
+        f.direction = value;
+        break;
+      case LiveParam::Probability:
+        f.probability = read_probability(text, value);
+        break;
+      case LiveParam::Min:
+        f.latency_min = f.latency_max = read_duration(text, value);
+        break;
+      case LiveParam::Max:
+        f.latency_max = read_duration(text, value);
+        max_given = true;
+        break;
+      case LiveParam::Server:
+        f.server = read_server(text, value);
+        break;
+      case LiveParam::Change:
+        read_change(text, value, f);
+        break;
     }
   }
+  if (max_given && f.latency_max < f.latency_min)
+    throw std::invalid_argument("--fault " + text + ": MAX " + format_duration(f.latency_max) +
+                                " is below MIN " + format_duration(f.latency_min));
   return f;
 }
 
@@ -117,6 +205,30 @@ std::string live_fault_text(const LiveFault& f) {
         break;
       case LiveParam::RestartAfter:
         if (f.restart_after) out += ":" + format_duration(*f.restart_after);
+        break;
+      case LiveParam::Direction:
+        out += ":" + f.direction;
+        break;
+      case LiveParam::Probability: {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%g", f.probability);
+        out += std::string(":") + buf;
+        break;
+      }
+      case LiveParam::Min:
+        out += ":" + format_duration(f.latency_min);
+        break;
+      case LiveParam::Max:
+        out += ":" + format_duration(f.latency_max);
+        break;
+      case LiveParam::Server:
+        if (f.server) out += ":" + std::to_string(*f.server);
+        break;
+      case LiveParam::Change:
+        if (f.drift_ppm)
+          out += ":" + drift_text(*f.drift_ppm);
+        else if (f.jump)
+          out += std::string(":") + (f.jump->count() >= 0 ? "+" : "") + format_duration(*f.jump);
         break;
     }
   }
@@ -153,7 +265,9 @@ std::optional<LiveFault> live_form(const Fault& sf) {
   if (sf.after) return std::nullopt;
   if (sf.target && sf.target->kind == Target::Kind::NthHolder) return std::nullopt;
   LiveFault f{.kind = d.kind, .name = std::string(d.name)};
-  if (live_names_client(sf.kind)) {
+  if (live_names_client(sf.kind) && !sf.target && d.live.all_clients) {
+    f.who = LiveFault::Who::All;
+  } else if (live_names_client(sf.kind)) {
     if (!sf.target || sf.target->kind == Target::Kind::Server) return std::nullopt;
     switch (sf.target->kind) {
       case Target::Kind::Holder:
@@ -170,6 +284,13 @@ std::optional<LiveFault> live_form(const Fault& sf) {
   f.at = sf.at;
   f.length = sf.length.value_or(Duration(0));
   f.restart_after = sf.restart_after;
+  f.direction = sf.direction;
+  f.probability = sf.probability;
+  f.latency_min = sf.latency.min;
+  f.latency_max = sf.latency.max;
+  f.store = sf.store;
+  f.drift_ppm = sf.clock.drift_ppm;
+  f.jump = sf.clock.jump;
   return f;
 }
 
