@@ -67,7 +67,9 @@ store 0 with its data); the others are listed as skipped. Flags given as well ov
   --fencing F             own | czxid | sequence | none: the token resource writes carry
   --fault F               (repeatable) a fault, one of
 @FAULTS@                          CLIENT is an index or holder / waiter (resolved from the
-                          history at that moment); AT is counted from the start
+                          history at that moment); AT is counted from the start.
+                          partition, latency and loss need root (network namespaces,
+                          iptables), clock needs libfaketime (docs/live.md)
   --lock-path P           the lock's path under the run's own path (default /locks/a)
   --duration D            give up after D: clients still running are killed (default 120s)
   --client-cmd "CMD ARGS" the clients are this program, any language, as black boxes

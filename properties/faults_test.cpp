@@ -127,6 +127,27 @@ TEST(LiveForm, ReadsEveryKindByItsNameAndItsOlderSpelling) {
   EXPECT_FALSE(jump.drift_ppm);
   EXPECT_EQ(live_fault_text(jump), "clock:0:1s:-2500ms");
   EXPECT_EQ(live_fault_text(parse_live_fault("clock:0:1s:3s", 3)), "clock:0:1s:+3s");
+
+  LiveFault cut = parse_live_fault("partition:holder:1s:6s", 3);
+  EXPECT_EQ(cut.kind, FaultKind::Partition);
+  EXPECT_EQ(cut.direction, "both");
+  EXPECT_FALSE(cut.server);
+  EXPECT_EQ(live_fault_text(cut), "partition:holder:1s:6s:both");
+  LiveFault one_way = parse_live_fault("partition:1:1s:6s:from_server:2", 3);
+  EXPECT_EQ(one_way.direction, "from_server");
+  EXPECT_EQ(one_way.server, std::optional<int>(2));
+  EXPECT_EQ(live_fault_text(one_way), "partition:1:1s:6s:from_server:2");
+
+  LiveFault slow = parse_live_fault("latency:all:500ms:1s:50ms", 3);
+  EXPECT_EQ(slow.who, LiveFault::Who::All);
+  EXPECT_EQ(slow.latency_min, 50ms);
+  EXPECT_EQ(slow.latency_max, 50ms);
+  EXPECT_EQ(live_fault_text(slow), "latency:all:500ms:1s:50ms:50ms");
+  EXPECT_EQ(parse_live_fault("latency:0:0s:1s:10ms:90ms:1", 3).latency_max, 90ms);
+
+  LiveFault lossy = parse_live_fault("loss:2:1s:2s:0.25", 3);
+  EXPECT_EQ(lossy.probability, 0.25);
+  EXPECT_EQ(live_fault_text(lossy), "loss:2:1s:2s:0.25");
 }
 
 TEST(LiveForm, RefusesWhatItCannotDoInOneLine) {
@@ -140,8 +161,10 @@ TEST(LiveForm, RefusesWhatItCannotDoInOneLine) {
   };
   const std::string forms =
       "pause:CLIENT:AT:FOR, crash:CLIENT:AT[:RESTART_AFTER], clock:CLIENT:AT:CHANGE, "
-      "expire_session:CLIENT:AT or store_crash:AT[:RESTART_AFTER]";
-  EXPECT_EQ(message("partition:0:1s:2s"), "--fault: \"partition:0:1s:2s\" is not " + forms);
+      "partition:CLIENT:AT:FOR[:DIRECTION[:SERVER]], latency:CLIENT:AT:FOR:MIN[:MAX[:SERVER]], "
+      "loss:CLIENT:AT:FOR:PROBABILITY[:SERVER], expire_session:CLIENT:AT or "
+      "store_crash:AT[:RESTART_AFTER]";
+  EXPECT_EQ(message("duplicate:0:1s:2s:0.1"), "--fault: \"duplicate:0:1s:2s:0.1\" is not " + forms);
   EXPECT_EQ(message("pause:0:1s"), "--fault: \"pause:0:1s\" is not " + forms);
   EXPECT_EQ(message("store_crash:1s:2s:3s"), "--fault: \"store_crash:1s:2s:3s\" is not " + forms);
   EXPECT_EQ(message("pause:3:1s:2s"),
@@ -152,6 +175,16 @@ TEST(LiveForm, RefusesWhatItCannotDoInOneLine) {
             "(+2s, -1s)");
   EXPECT_EQ(message("clock:all:1s:+1s"),
             "--fault clock:all:1s:+1s: client \"all\" is not holder, waiter or 0..2");
+  EXPECT_EQ(message("partition:0:1s:2s:sideways"),
+            "--fault partition:0:1s:2s:sideways: direction \"sideways\" is not both, to_server "
+            "or from_server");
+  EXPECT_EQ(message("loss:all:1s:2s:1.5"),
+            "--fault loss:all:1s:2s:1.5: \"1.5\" is not a probability from 0 to 1");
+  EXPECT_EQ(message("latency:0:1s:2s:50ms:10ms"),
+            "--fault latency:0:1s:2s:50ms:10ms: MAX 10ms is below MIN 50ms");
+  EXPECT_EQ(message("partition:0:1s:2s:both:x"),
+            "--fault partition:0:1s:2s:both:x: server \"x\" is not an index (0 is the first "
+            "server of the first --store)");
 }
 
 TEST(LiveForm, ScenarioFaultsThatALiveRunCanDo) {
@@ -167,7 +200,25 @@ TEST(LiveForm, ScenarioFaultsThatALiveRunCanDo) {
   Fault partition;
   partition.kind = FaultKind::Partition;
   partition.target = Target{Target::Kind::Index, 0};
-  EXPECT_FALSE(live_form(partition));
+  partition.length = 2s;
+  partition.direction = "to_server";
+  partition.store = 1;
+  ASSERT_TRUE(live_form(partition));
+  EXPECT_EQ(live_fault_text(*live_form(partition)), "partition:0:0ns:2s:to_server");
+  EXPECT_EQ(live_form(partition)->store, std::optional<int>(1));
+
+  Fault latency;  // no client: every client's
+  latency.kind = FaultKind::Latency;
+  latency.at = 1s;
+  latency.length = 2s;
+  latency.latency = {.min = 10ms, .max = 30ms};
+  ASSERT_TRUE(live_form(latency));
+  EXPECT_EQ(live_fault_text(*live_form(latency)), "latency:all:1s:2s:10ms:30ms");
+
+  Fault duplicate;
+  duplicate.kind = FaultKind::Duplicate;
+  duplicate.probability = 0.1;
+  EXPECT_FALSE(live_form(duplicate));
 
   Fault server_clock;
   server_clock.kind = FaultKind::Clock;

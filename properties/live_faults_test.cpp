@@ -1,15 +1,18 @@
 // The live network and clock faults (issue 17): done for real on client processes and
-// judged as the simulator judges the same scenario. Clock faults need libfaketime; the
-// tests that need it, or LOCKSTEP_ZK, are skipped without them.
+// judged as the simulator judges the same scenario. Clock faults need libfaketime,
+// network faults root (namespaces, veth, iptables); the tests that need them, or
+// LOCKSTEP_ZK, are skipped without them.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include "properties/live_harness.h"
+#include "real/client_network.h"
 #include "real/fake_clock.h"
 
 namespace lockstep::real {
@@ -31,6 +34,9 @@ class LiveFaults : public LiveRunner {
   }
   void need_fake_clocks() {
     if (const std::string why = FakeClocks::why_not(); !why.empty()) GTEST_SKIP() << why;
+  }
+  void need_network() {
+    if (const std::string why = ClientNetworks::why_not(); !why.empty()) GTEST_SKIP() << why;
   }
   // The scenario in a file, for `lockstep run` and `lockstep live` alike.
   const std::string& scenario(const std::string& json) {
@@ -59,8 +65,9 @@ class LiveFaults : public LiveRunner {
 // A lease lock whose waiter's clock runs 50% fast from 500 ms on: the waiter reads the
 // holder's lease as over about 4.5 s in, while the holder (holding for 7 s, refreshing
 // every 500 ms) still holds, and steals the lock. (At 500 ms, the second client is
-// waiting even on a loaded machine; a fault with no waiter to name would be skipped.) The simulator says so for the scenario,
-// and so does a live run, whose waiter process really runs on libfaketime's clock.
+// waiting even on a loaded machine; a fault with no waiter to name would be skipped.) The simulator
+// says so for the scenario, and so does a live run, whose waiter process really runs on
+// libfaketime's clock.
 TEST_F(LiveFaults, LeaseFencedWithAWaiterClockFiftyPercentFastBreaksMutualExclusion) {
   need_fake_clocks();
   const std::string& path = scenario(R"({"algorithm": "lease-fenced",
@@ -118,6 +125,104 @@ TEST_F(LiveFaults, AWaiterClockJumpingAheadStealsALease) {
   EXPECT_LT(second_grant - jumped, 1.0) << o.out;
 }
 
+// A recipe holder cut off from the server (iptables DROP both ways in its namespace) for
+// 6 s, past its 4 s session: its client library hears nothing for 2/3 of the timeout,
+// and the recipe tells the holder the lock is lost; the server expires the session and
+// the waiter takes the lock only after that. Mutual exclusion holds, as the simulator
+// says for the same scenario.
+TEST_F(LiveFaults, APartitionedRecipeHolderLearnsItLostTheLock) {
+  need_network();
+  const std::string& path = scenario(R"({"algorithm": "recipe", "clients": 2,
+      "session_timeout": "4s", "workload": {"cycles": 1, "hold": "3s"},
+      "faults": [{"kind": "partition", "client": "holder", "at": "500ms", "for": "6s"}]})");
+  Outcome sim = simulate(path);
+  EXPECT_EQ(sim.status, 0) << sim.out;
+
+  Outcome o = live({path, "--store", zk()}, zk_address());
+  EXPECT_EQ(o.status, 0) << o.out;
+  EXPECT_TRUE(o.passed("mutual-exclusion")) << o.out;
+  int cut = -1;
+  double from = 0;
+  for (const auto& e : o.trace)
+    if (e.value("ev", "") == "fault" && e.value("detail", "") == "partition both for 6s") {
+      cut = std::stoi(e.value("src", "client -1").substr(7));
+      from = e.value("t", 0.0) / 1e9;
+    }
+  ASSERT_GE(cut, 0) << o.out;
+  EXPECT_EQ(count(o, "fault", cut, "partition healed"), 1) << o.out;
+  // Lost when the library has heard nothing for 2/3 of the timeout (its last ping may be
+  // a third of the timeout before the cut): not at once, and not never.
+  double lost = -1;
+  for (const auto& e : o.trace)
+    if (e.value("ev", "") == "lost_observed" &&
+        e.value("src", "") == "client " + std::to_string(cut))
+      lost = e.value("t", 0.0) / 1e9;
+  ASSERT_GE(lost, 0) << o.out;
+  EXPECT_GT(lost - from, 1.0) << o.out;
+  EXPECT_LT(lost - from, 4.0) << o.out;
+  EXPECT_EQ(count(o, "acquired"), 2) << o.out;  // the waiter got it after all
+}
+
+// Latency: every byte between the only client and the server held 50 ms each way by its
+// forwarder, for 1 s. An acquire of the recipe is two round trips (create, then the
+// listing), so each acquire inside the spike takes 200 ms or more; after it, a few ms.
+TEST_F(LiveFaults, LatencyShowsInTheOperationsDurations) {
+  need_network();
+  Outcome o = live({"--store", zk(), "--algo", "recipe", "--clients", "1", "--cycles", "200",
+                    "--hold", "5ms", "--think", "5ms", "--fault", "latency:0:500ms:1s:50ms"},
+                   zk_address());
+  EXPECT_EQ(o.status, 0) << o.out;
+  EXPECT_EQ(count(o, "fault", 0, "latency 50ms..50ms for 1s"), 1) << o.out;
+  EXPECT_EQ(count(o, "fault", 0, "latency ended"), 1) << o.out;
+  double from = -1, until = -1;
+  for (const auto& e : o.trace) {
+    if (e.value("ev", "") != "fault") continue;
+    if (e.value("detail", "").rfind("latency 50ms", 0) == 0) from = e.value("hi", 0.0) / 1e9;
+    if (e.value("detail", "") == "latency ended") until = e.value("t", 0.0) / 1e9;
+  }
+  ASSERT_GE(from, 0) << o.out;
+  ASSERT_GT(until, from) << o.out;
+  int inside = 0;
+  std::vector<double> after;
+  double started = -1;
+  for (const auto& e : o.trace) {
+    const double t = e.value("t", 0.0) / 1e9;
+    if (e.value("ev", "") == "acquire_start") started = t;
+    if (e.value("ev", "") != "acquired" || started < 0) continue;
+    if (started > from && t < until) {
+      ++inside;
+      EXPECT_GE(t - started, 0.19) << "an acquire inside the spike took " << t - started;
+    }
+    if (started > until + 0.2) after.push_back(t - started);
+  }
+  EXPECT_GE(inside, 2) << o.out;
+  // After it, an acquire takes what it took before (a slow one now and then: the server).
+  ASSERT_GE(after.size(), 10u) << o.out;
+  std::sort(after.begin(), after.end());
+  EXPECT_LT(after[after.size() / 2], 0.05) << o.out;
+}
+
+// Loss: half of the packets between the only client and the server dropped for 1.5 s.
+// TCP resends what is lost, no sooner than its 200 ms minimum timeout, so some acquire
+// inside the window takes that long; the run still completes and every checker holds.
+TEST_F(LiveFaults, LossDelaysOperationsAndTheRunCompletes) {
+  need_network();
+  Outcome o = live({"--store", zk(), "--algo", "recipe", "--clients", "1", "--cycles", "100",
+                    "--hold", "5ms", "--think", "5ms", "--fault", "loss:all:300ms:1500ms:0.5"},
+                   zk_address());
+  EXPECT_EQ(o.status, 0) << o.out;
+  EXPECT_EQ(count(o, "fault", 0, "loss p=0.500 for 1500ms"), 1) << o.out;
+  EXPECT_EQ(count(o, "fault", 0, "loss ended"), 1) << o.out;
+  EXPECT_EQ(count(o, "acquired", 0), 100) << o.out;
+  double slowest = 0, started = -1;
+  for (const auto& e : o.trace) {
+    const double t = e.value("t", 0.0) / 1e9;
+    if (e.value("ev", "") == "acquire_start") started = t;
+    if (e.value("ev", "") == "acquired" && started >= 0) slowest = std::max(slowest, t - started);
+  }
+  EXPECT_GE(slowest, 0.2) << o.out;
+}
+
 // Where a fault cannot be done it is refused before the run, never skipped: `local:` has
 // no client processes whose clock could be faked. No server needed.
 TEST(LiveFaultRefusal, AClockFaultOnLocalIsRefusedBeforeTheRun) {
@@ -125,6 +230,10 @@ TEST(LiveFaultRefusal, AClockFaultOnLocalIsRefusedBeforeTheRun) {
       lockstep_binary(), {"live", "--store", "local:", "--fault", "clock:0:1s:+50%"}, {}, 30s);
   EXPECT_EQ(status, 2);
   EXPECT_EQ(out, "");  // no report: nothing ran
+  auto [cut_status, cut_out] = run_program(
+      lockstep_binary(), {"live", "--store", "local:", "--fault", "partition:0:1s:1s"}, {}, 30s);
+  EXPECT_EQ(cut_status, 2);
+  EXPECT_EQ(cut_out, "");
 }
 
 }  // namespace

@@ -243,14 +243,15 @@ TEST_F(LiveRunner, ScenarioFileRunsItsLiveFaults) {
     f << R"({"algorithm": "recipe", "clients": 3, "session_timeout": "4s",
              "workload": {"cycles": 3, "hold": "20ms", "think": "1ms"},
              "resource": {"fenced": true},
-             "faults": [{"kind": "partition", "client": 0, "at": "0s", "for": "1s"},
+             "faults": [{"kind": "duplicate", "client": 0, "at": "0s", "for": "1s",
+                         "probability": 0.1},
                         {"kind": "expire_session", "client": 1, "at": "50ms"}]})";
   }
   Outcome o = live({path, "--store", std::string("zk:") + zk_address()}, zk_address());
   std::remove(path.c_str());
   EXPECT_TRUE(o.passed("fencing")) << o.out;
   EXPECT_TRUE(o.passed("lost-update")) << o.out;
-  EXPECT_EQ(count(o, "fault", -2, "scenario fault partition at "), 1) << o.out;
+  EXPECT_EQ(count(o, "fault", -2, "scenario fault duplicate at "), 1) << o.out;
   EXPECT_EQ(count(o, "fault", 1, "expire_session"), 2) << o.out;  // the act and its result
 }
 

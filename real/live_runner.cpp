@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -30,15 +31,27 @@ namespace lockstep::real {
 
 Task<Error> LiveBackend::prepare(Env&, Duration) { co_return Error::Ok; }
 
+namespace {
+
+bool network_fault(FaultKind k) {
+  return k == FaultKind::Partition || k == FaultKind::Latency || k == FaultKind::Loss;
+}
+
+}  // namespace
+
 // The kinds a backend does through strike(): refused unless it says otherwise.
 std::string LiveBackend::prepare_faults(const std::vector<LiveFault>& faults) {
   for (const auto& f : faults)
-    if (f.kind == FaultKind::Clock)
+    if (f.kind == FaultKind::Clock || network_fault(f.kind))
       return "fault " + f.name + ": not on " + describe() + " (client processes on zk: only)";
   return "";
 }
 
 std::string LiveBackend::strike(int, const LiveFault& f) {
+  return f.name + " is not done on " + describe();
+}
+
+std::string LiveBackend::heal(int, const LiveFault& f) {
   return f.name + " is not done on " + describe();
 }
 
@@ -130,8 +143,12 @@ void ProcessBackend::start(const LiveClientSpec& spec) {
   auto& slot = children_[static_cast<size_t>(spec.index)];
   if (slot && !slot->reaped) throw std::logic_error("client already running");
 
+  // In a network namespace of its own, the client reaches the servers through our
+  // forwarders: its connect strings name them.
+  const int netns = networks_ ? networks_->namespace_fd(spec.index) : -1;
   std::vector<std::string> words = {executable_, "live-client"};
-  for (auto& w : encode_client_spec(spec)) words.push_back(std::move(w));
+  for (auto& w : encode_client_spec(networks_ ? networks_->rewrite(spec) : spec))
+    words.push_back(std::move(w));
   std::vector<char*> argv;
   for (auto& w : words) argv.push_back(w.data());
   argv.push_back(nullptr);
@@ -158,6 +175,7 @@ void ProcessBackend::start(const LiveClientSpec& spec) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(1);
     if (devnull >= 0) ::dup2(devnull, 0);
+    if (netns >= 0 && ::setns(netns, CLONE_NEWNET) != 0) ::_exit(126);
     if (fds[1] == 3) {
       ::fcntl(3, F_SETFD, 0);
     } else {
@@ -333,9 +351,24 @@ void ProcessBackend::kill_all() {
 
 std::string ProcessBackend::prepare_faults(const std::vector<LiveFault>& faults) {
   for (const auto& f : faults) {
-    if (f.kind != FaultKind::Clock || clocks_) continue;
-    if (std::string why = FakeClocks::why_not(); !why.empty()) return why;
-    clocks_ = std::make_unique<FakeClocks>();
+    if (f.kind == FaultKind::Clock && !clocks_) {
+      if (std::string why = FakeClocks::why_not(); !why.empty()) return why;
+      clocks_ = std::make_unique<FakeClocks>();
+    }
+    if (network_fault(f.kind) && !networks_) {
+      if (std::string why = ClientNetworks::why_not(); !why.empty()) return why;
+      try {
+        networks_ = std::make_unique<ClientNetworks>(connect_);
+      } catch (const std::runtime_error& e) {
+        return e.what();
+      }
+    }
+    if (network_fault(f.kind) && f.server && *f.server >= networks_->servers())
+      return "fault " + f.name + ": no server " + std::to_string(*f.server) + " (the --store " +
+             "connect strings name " + std::to_string(networks_->servers()) + ")";
+    if (network_fault(f.kind) && f.store && *f.store >= static_cast<int>(connect_.size()))
+      return "fault " + f.name + ": no store " + std::to_string(*f.store) + " (" +
+             std::to_string(connect_.size()) + " --store given)";
   }
   return "";
 }
@@ -343,7 +376,13 @@ std::string ProcessBackend::prepare_faults(const std::vector<LiveFault>& faults)
 std::string ProcessBackend::strike(int client, const LiveFault& f) {
   if (f.kind == FaultKind::Clock && clocks_)
     return clocks_->change(client, f.drift_ppm, f.jump, steady_now());
+  if (network_fault(f.kind) && networks_) return networks_->strike(client, f);
   return LiveBackend::strike(client, f);
+}
+
+std::string ProcessBackend::heal(int client, const LiveFault& f) {
+  if (network_fault(f.kind) && networks_) return networks_->heal(client, f);
+  return LiveBackend::heal(client, f);
 }
 
 // --- the coordinator ------------------------------------------------------------------------
@@ -394,6 +433,7 @@ class Coordinator {
   }
   int resolve(const LiveFault& f) const;
   void apply(const LiveFault& f);
+  void network(const LiveFault& f, int client);
   void handle(std::vector<ClientMessage> messages);
   void after(Duration d, std::function<void()> fn) { followups_.emplace(now() + d, std::move(fn)); }
   void async(std::function<std::string()> work, std::function<void(const std::string&)> then) {
@@ -460,6 +500,10 @@ void Coordinator::apply(const LiveFault& f) {
                   });
           });
         });
+    return;
+  }
+  if (f.who == LiveFault::Who::All) {
+    for (int i = 0; i < static_cast<int>(clients_.size()); ++i) network(f, i);
     return;
   }
   const int client = resolve(f);
@@ -533,6 +577,11 @@ void Coordinator::apply(const LiveFault& f) {
       }
       break;
     }
+    case FaultKind::Partition:
+    case FaultKind::Latency:
+    case FaultKind::Loss:
+      network(f, client);
+      break;
     case FaultKind::Clock: {
       const Time lo = now();
       const std::string why = backend_.strike(client, f);
@@ -547,6 +596,38 @@ void Coordinator::apply(const LiveFault& f) {
       note(client, f.name + ": skipped, no live form");
       break;
   }
+}
+
+// "partition to_server (server 1)", "latency 100ms..200ms", "loss p=0.300".
+std::string network_text(const LiveFault& f) {
+  std::string what = f.name;
+  if (f.kind == FaultKind::Partition) what += " " + f.direction;
+  if (f.kind == FaultKind::Latency)
+    what += " " + format_duration(f.latency_min) + ".." + format_duration(f.latency_max);
+  if (f.kind == FaultKind::Loss) {
+    char p[32];
+    std::snprintf(p, sizeof p, " p=%.3f", f.probability);
+    what += p;
+  }
+  if (f.server) what += " (server " + std::to_string(*f.server) + ")";
+  if (f.store) what += " (store " + std::to_string(*f.store) + ")";
+  return what;
+}
+
+// A partition, latency or loss on one client, from now for its length.
+void Coordinator::network(const LiveFault& f, int client) {
+  const Time lo = now();
+  const std::string why = backend_.strike(client, f);
+  if (!why.empty()) return note(client, network_text(f) + ": not done, " + why, lo);
+  note(client, network_text(f) + " for " + format_duration(f.length), lo);
+  after(f.length, [this, f, client] {
+    const Time lo = now();
+    const std::string why = backend_.heal(client, f);
+    note(client,
+         f.name + (f.kind == FaultKind::Partition ? " healed" : " ended") +
+             (why.empty() ? "" : ": " + why),
+         lo);
+  });
 }
 
 void Coordinator::handle(std::vector<ClientMessage> messages) {

@@ -25,6 +25,7 @@
 #include "core/history.h"
 #include "core/store.h"
 #include "core/task.h"
+#include "real/client_network.h"
 #include "real/fake_clock.h"
 #include "real/live_client.h"
 #include "real/zk_ensemble.h"
@@ -106,9 +107,10 @@ class LiveBackend {
   // line saying why not (the run is then refused). By default, refuses the kinds that
   // strike() does.
   virtual std::string prepare_faults(const std::vector<LiveFault>& faults);
-  // A fault done to one client by changing its surroundings (a clock): "" when done, else
-  // why not.
+  // A fault done to one client by changing its surroundings (a clock, its network): ""
+  // when done, else why not. heal() ends what strike() started (partition, latency, loss).
   virtual std::string strike(int client, const LiveFault& f);
+  virtual std::string heal(int client, const LiveFault& f);
   // Every accepted resource write carried its zxid (the store's order), so the fencing
   // checker can judge them. Black-box clients need not say it.
   virtual bool writes_ordered() const { return true; }
@@ -140,10 +142,12 @@ class ProcessBackend final : public LiveBackend {
   void kill_all() override;
   std::string prepare_faults(const std::vector<LiveFault>& faults) override;
   std::string strike(int client, const LiveFault& f) override;
+  std::string heal(int client, const LiveFault& f) override;
 
  private:
   struct Child;
-  std::unique_ptr<FakeClocks> clocks_;  // when the run has a clock fault
+  std::unique_ptr<FakeClocks> clocks_;        // when the run has a clock fault
+  std::unique_ptr<ClientNetworks> networks_;  // when it has a network fault
   std::vector<std::string> connect_;
   std::string executable_;
   ZkOptions options_;

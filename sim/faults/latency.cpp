@@ -72,6 +72,13 @@ const FaultDescriptor& latency_fault() {
             f.latency.min = 1ms;
             f.latency.max = std::max<Duration>(1ms, s.of_timeout(d.amount));
           },
+      .live = {.params = {LiveParam::Client, LiveParam::At, LiveParam::For, LiveParam::Min,
+                          LiveParam::Max, LiveParam::Server},
+               .required = 4,
+               .help = "the client's TCP proxy holds what passes, each way, MIN..MAX "
+                       "(default MAX = MIN) for FOR; CLIENT may be all",
+               .zk_only = true,
+               .all_clients = true},
   };
   return d;
 }

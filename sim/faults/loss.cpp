@@ -83,7 +83,18 @@ FaultDescriptor lossy(FaultKind kind, std::string_view name) {
 }  // namespace
 
 const FaultDescriptor& loss_fault() {
-  static const FaultDescriptor d = lossy(FaultKind::Loss, "loss");
+  static const FaultDescriptor d = [] {
+    FaultDescriptor loss = lossy(FaultKind::Loss, "loss");
+    loss.live = {.params = {LiveParam::Client, LiveParam::At, LiveParam::For,
+                            LiveParam::Probability, LiveParam::Server},
+                 .required = 4,
+                 .help =
+                     "iptables drops each packet, each way, with PROBABILITY (0..1) for "
+                     "FOR, in the client's network namespace; CLIENT may be all",
+                 .zk_only = true,
+                 .all_clients = true};
+    return loss;
+  }();
   return d;
 }
 

@@ -78,6 +78,13 @@ const FaultDescriptor& partition_fault() {
             f.length = s.of_timeout(d.length_pm);
             f.direction = kDirections[static_cast<size_t>(d.variant)];
           },
+      .live = {.params = {LiveParam::Client, LiveParam::At, LiveParam::For, LiveParam::Direction,
+                          LiveParam::Server},
+               .required = 3,
+               .help = "iptables DROP in the client's network namespace for FOR; "
+                       "DIRECTION both (default), to_server or from_server; SERVER: "
+                       "only that server (0 = the first of the first --store)",
+               .zk_only = true},
   };
   return d;
 }
