@@ -49,12 +49,7 @@ class LiveFaults : public LiveRunner {
     std::tie(o.status, o.out) = run_program(lockstep_binary(), {"run", path}, {}, 60s);
     std::istringstream lines(o.out);
     std::string line;
-    while (std::getline(lines, line)) {
-      std::istringstream words(line);
-      std::string name, word;
-      words >> name >> word;
-      if (word == "PASS" || word == "FAIL") o.verdicts[name] = word == "PASS";
-    }
+    while (std::getline(lines, line)) read_verdict(line, o.verdicts);
     return o;
   }
   std::string zk() const { return std::string("zk:") + zk_address(); }

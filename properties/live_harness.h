@@ -77,6 +77,15 @@ struct Outcome {
   }
 };
 
+// A verdict line of `lockstep run` or `lockstep live` ("checker   PASS  summary", or
+// FAIL) into `verdicts`; any other line is left alone.
+inline void read_verdict(const std::string& line, std::map<std::string, bool>& verdicts) {
+  std::istringstream words(line);
+  std::string name, word;
+  words >> name >> word;
+  if (word == "PASS" || word == "FAIL") verdicts[name] = word == "PASS";
+}
+
 // Runs a program with `args`, extra environment `env` (KEY=VALUE), and returns its exit
 // status and stdout; killed after `limit`.
 inline std::pair<int, std::string> run_program(const std::string& path,
@@ -199,11 +208,7 @@ class LiveRunner : public ::testing::Test {
     std::istringstream lines(o.out);
     std::string line;
     while (std::getline(lines, line)) {
-      // "checker   PASS  summary" (or FAIL)
-      std::istringstream words(line);
-      std::string name, word;
-      words >> name >> word;
-      if (word == "PASS" || word == "FAIL") o.verdicts[name] = word == "PASS";
+      read_verdict(line, o.verdicts);
       if (line.rfind("cleanup ", 0) == 0) {
         std::istringstream f(line);
         std::string word;

@@ -458,16 +458,6 @@ class Coordinator {
   std::vector<std::string> killed_nodes_;  // killed and not yet restarted
 };
 
-// "+50%", "-500ppm": as the simulator's notes say a drift.
-std::string drift_text(double ppm) {
-  char buf[64];
-  if (std::fmod(ppm, 10000) == 0)
-    std::snprintf(buf, sizeof buf, "%+.0f%%", ppm / 10000);
-  else
-    std::snprintf(buf, sizeof buf, "%+.0fppm", ppm);
-  return buf;
-}
-
 int Coordinator::resolve(const LiveFault& f) const {
   if (f.who == LiveFault::Who::Index) return f.client;
   return client_in_role(events_, static_cast<int>(clients_.size()),

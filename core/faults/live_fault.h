@@ -4,6 +4,8 @@
 // runner dispatches on `kind`.
 #pragma once
 
+#include <cmath>
+#include <cstdio>
 #include <optional>
 #include <string>
 
@@ -50,6 +52,16 @@ inline std::string who_text(const LiveFault& f) {
       break;
   }
   return std::to_string(f.client);
+}
+
+// A clock fault's drift as --fault spells it and the notes say it: "+50%", "-500ppm".
+inline std::string drift_text(double ppm) {
+  char buf[64];
+  if (std::fmod(ppm, 10000) == 0)
+    std::snprintf(buf, sizeof buf, "%+.0f%%", ppm / 10000);
+  else
+    std::snprintf(buf, sizeof buf, "%+.0fppm", ppm);
+  return buf;
 }
 
 }  // namespace lockstep

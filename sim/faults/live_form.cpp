@@ -82,15 +82,6 @@ void read_change(const std::string& fault, const std::string& text, LiveFault& f
   }
 }
 
-std::string drift_text(double ppm) {
-  char buf[64];
-  if (std::fmod(ppm, 10000) == 0)
-    std::snprintf(buf, sizeof buf, "%+.0f%%", ppm / 10000);
-  else
-    std::snprintf(buf, sizeof buf, "%+.0fppm", ppm);
-  return buf;
-}
-
 Duration read_duration(const std::string& fault, const std::string& text) {
   auto d = parse_duration(text);
   if (!d) throw std::invalid_argument("--fault " + fault + ": \"" + text + "\" is not a duration");
