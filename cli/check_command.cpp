@@ -73,7 +73,8 @@ file with its trace, replayed from the file to confirm the verdict, and explaine
   --faults LIST       fault kinds (listed below) or fault classes (see --all) to draw
                       from, comma-separated; "all" (default) or "none"
   --runs N            scenarios to generate (default 1000; --all: 2000 per algorithm and
-                      fault class)
+                      fault class; at most 10^12). A search keeps nothing a run: its
+                      memory does not grow with N
   --seed S            base seed (default 1): case i is generated from splitmix64(S + i)
   --jobs J            worlds run on J threads (default: the number of cores); the result
                       is the same for any J (more than the cores is allowed, with a note:
@@ -420,6 +421,9 @@ CommonFlags common_flags(const Args& args) {
   }
   if (auto r = args.unsigned_value("--runs")) {
     if (*r == 0) throw UsageError{"--runs: must be at least 1"};
+    if (*r > search::kMaxRuns)
+      throw UsageError{"--runs: must be at most " + std::to_string(search::kMaxRuns) + ", got " +
+                       std::to_string(*r)};
     common.runs = *r;
   }
   if (auto n = args.unsigned_value("--max-shrink")) {
@@ -531,39 +535,45 @@ int check_one(const Args& args, const CommonFlags& common, const std::vector<std
   const AlgorithmInfo* info = setup.info;
   const search::SearchConfig& cfg = setup.config;
   const search::Search search(cfg);
-  const std::vector<uint64_t> cases = search.cases();
+  const uint64_t case_count = search.case_count();
   make_out_dir(common.out_dir);  // a bad --out is bad input: say so before searching
 
   // Cases are handed out in order and stop once one fails, so the lowest failing case is
-  // the same for any number of jobs (parallel_for says why).
-  std::vector<std::optional<search::CaseResult>> results(cases.size());
+  // the same for any number of jobs (parallel_for says why). Only that case is kept, so
+  // any --runs fits in memory.
+  struct Failure {
+    size_t position;  // among this shard's cases
+    search::CaseResult result;
+  };
+  std::optional<Failure> lowest;
+  // Checker names are the runs' own, known only once something ran: a misspelt name in
+  // --checkers would otherwise silently count nothing.
+  std::set<std::string> reported;
+  std::mutex recording;
   std::atomic<uint64_t> done{0}, violations{0};
   std::atomic<bool> found{false};
-  Progress progress("check " + info->name, cases.size());
+  Progress progress("check " + info->name, case_count);
   const auto start = Clock::now();
   parallel_for(
-      cases.size(), common.jobs,
+      case_count, common.jobs,
       [&](size_t k) {
-        search::CaseResult r = search.run_case(cases[k]);
-        if (!r.failed.empty()) {
+        search::CaseResult r = search.run_case(search.case_at(k));
+        const bool failed = !r.failed.empty();
+        {
+          const std::lock_guard<std::mutex> guard(recording);
+          reported.insert(r.checkers.begin(), r.checkers.end());
+          if (failed && (!lowest || k < lowest->position))
+            lowest = Failure{.position = k, .result = std::move(r)};
+        }
+        if (failed) {
           ++violations;
           found = true;
         }
-        results[k] = std::move(r);
         ++done;
       },
       [&] { return found.load(); }, [&] { progress.update(done, violations); });
   progress.finish();
   const double elapsed = seconds_since(start);
-
-  std::optional<size_t> first;
-  for (size_t k = 0; k < results.size() && !first; ++k)
-    if (results[k] && !results[k]->failed.empty()) first = k;
-  // Checker names are the runs' own, known only once something ran: a misspelt name in
-  // --checkers would otherwise silently count nothing.
-  std::set<std::string> reported;
-  for (const auto& r : results)
-    if (r) reported.insert(r->checkers.begin(), r->checkers.end());
   for (const auto& c : cfg.checkers)
     if (!reported.count(c))
       std::cerr << "check " << info->name << ": warning: --checkers: no run reported \"" << c
@@ -575,27 +585,27 @@ int check_one(const Args& args, const CommonFlags& common, const std::vector<std
     ShardManifest m = algo_manifest(setup, search);
     m.args = search_args(argv);
     m.shard = cfg.shard;
-    m.result["cases"] = cases.size();
-    if (first)
-      m.result["first_failure"] = {{"case", results[*first]->index},
-                                   {"checker", results[*first]->failed.front()}};
+    m.result["cases"] = case_count;
+    if (lowest)
+      m.result["first_failure"] = {{"case", lowest->result.index},
+                                   {"checker", lowest->result.failed.front()}};
     else
       m.result["first_failure"] = nullptr;
     write_manifest(common.out_dir, m);
   }
 
   const std::string shard = shard_suffix(cfg.shard);
-  if (!first) {
+  if (!lowest) {
     char rate[64];
     std::snprintf(rate, sizeof rate, "%.1fs, %.0f runs/s", elapsed,
-                  elapsed > 0 ? static_cast<double>(cases.size()) / elapsed : 0.0);
-    std::cout << info->name << ": all " << cases.size() << " runs held" << shard << " ("
+                  elapsed > 0 ? static_cast<double>(case_count) / elapsed : 0.0);
+    std::cout << info->name << ": all " << case_count << " runs held" << shard << " ("
               << setup.space << "; seed " << cfg.seed << "; " << rate << ")\n";
     return 0;
   }
-  const search::CaseResult& failing = *results[*first];
+  const search::CaseResult& failing = lowest->result;
   return report_violation(search, info->name, failing.index, failing.failed.front(), common.out_dir,
-                          shard, setup.space, *first + 1);
+                          shard, setup.space, lowest->position + 1);
 }
 
 // `check --all --shard K/N`: this shard's cases of every cell, tallied, for `merge`. The
@@ -605,7 +615,7 @@ int check_all_shard(const search::MatrixConfig& cfg, const search::Shard& shard,
   const std::vector<MatrixCellSearch> cells = matrix_cells(cfg, shard);
   make_out_dir(common.out_dir);
   size_t total = 0;
-  for (const auto& c : cells) total += c.search->cases().size();
+  for (const auto& c : cells) total += c.search->case_count();
   std::vector<CellTallies> tallies;
   {
     Progress progress("check --all" + shard_suffix(shard), total);

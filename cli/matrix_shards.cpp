@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <mutex>
 
 #include "cli/args.h"
 #include "cli/parallel.h"
@@ -36,27 +37,34 @@ std::vector<MatrixCellSearch> matrix_cells(const search::MatrixConfig& cfg,
 
 std::vector<CellTallies> run_matrix_shard(const std::vector<MatrixCellSearch>& cells, int jobs,
                                           const std::function<void(uint64_t, uint64_t)>& tick) {
-  // One flat list of (cell, case) steps, as MatrixSearch runs them, so every core stays busy.
-  std::vector<std::pair<size_t, uint64_t>> steps;
-  for (size_t c = 0; c < cells.size(); ++c)
-    for (uint64_t i : cells[c].search->cases()) steps.emplace_back(c, i);
-  std::vector<search::CaseResult> results(steps.size());
+  // One flat numbering of (cell, case) steps, as MatrixSearch runs them, so every core stays
+  // busy: step k is in the cell whose first step is the last of `first_step` not above k.
+  // Each run is counted as it ends; nothing is kept a run, so any --runs fits in memory.
+  std::vector<uint64_t> first_step;
+  uint64_t total = 0;
+  for (const auto& cell : cells) {
+    first_step.push_back(total);
+    total += cell.search->case_count();
+  }
+  std::vector<CellTallies> out;
+  for (const auto& cell : cells) out.push_back({cell.algorithm, cell.fault_class, {}});
+  std::mutex counting;
   std::atomic<uint64_t> done{0}, violations{0};
   parallel_for(
-      steps.size(), jobs,
+      total, jobs,
       [&](size_t k) {
-        results[k] = cells[steps[k].first].search->run_case(steps[k].second);
-        if (!results[k].failed.empty()) ++violations;
+        const size_t c =
+            std::upper_bound(first_step.begin(), first_step.end(), k) - first_step.begin() - 1;
+        const search::Search& s = *cells[c].search;
+        const search::CaseResult r = s.run_case(s.case_at(k - first_step[c]));
+        if (!r.failed.empty()) ++violations;
+        {
+          const std::lock_guard<std::mutex> guard(counting);
+          search::add_to_tally(out[c].tallies, r);
+        }
         ++done;
       },
       nullptr, [&] { tick(done, violations); });
-  std::vector<CellTallies> out;
-  size_t k = 0;
-  for (size_t c = 0; c < cells.size(); ++c) {
-    std::vector<search::CaseResult> mine;
-    for (; k < steps.size() && steps[k].first == c; ++k) mine.push_back(std::move(results[k]));
-    out.push_back({cells[c].algorithm, cells[c].fault_class, search::tally(mine)});
-  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 // No server is needed: these are refused before a store is reached.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -89,6 +90,29 @@ TEST(CliInput, CheckRefusesAMalformedOptionBeforeSearching) {
             "--option fencing: is not true, false or mixed");
   EXPECT_EQ(refusal(check_command, {"--algo", "redlock", "--option", "tries=0"}),
             "--option tries: must be between 1 and 1000000");
+}
+
+TEST(CliInput, CheckRefusesRunsBeyondTheMaximum) {
+  EXPECT_EQ(refusal(check_command, {"--algo", "recipe", "--runs", "1000000000001"}),
+            "--runs: must be at most 1000000000000, got 1000000000001");
+  EXPECT_EQ(refusal(check_command, {"--all", "--runs", "18446744073709551615"}),
+            "--runs: must be at most 1000000000000, got 18446744073709551615");
+}
+
+TEST(CliInput, CheckKeepsNothingPerRunSoTheLargestSearchStarts) {
+  // --runs 1000000000 ended in std::bad_alloc (exit 3): the search listed its cases and
+  // kept every run's result. zk-slow fails under pauses within its first cases, so
+  // the largest search allowed ends at once when nothing is kept a run.
+  const std::string out =
+      (std::filesystem::temp_directory_path() / "lockstep-cli-input-largest-search").string();
+  std::ostringstream said;
+  std::streambuf* was = std::cout.rdbuf(said.rdbuf());
+  const int status = check_command({"--algo", "zk-slow", "--faults", "pause", "--runs",
+                                    "1000000000000", "--jobs", "2", "--out", out});
+  std::cout.rdbuf(was);
+  std::filesystem::remove_all(out);
+  EXPECT_EQ(status, 1) << said.str();
+  EXPECT_NE(said.str().find("VIOLATION: zk-slow fails"), std::string::npos) << said.str();
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "sim/run.h"
 #include "sim/scenario.h"
 #include "sim/search/matrix.h"
+#include "sim/search/matrix_search.h"
 
 namespace lockstep::sim::search {
 namespace {
@@ -28,6 +29,28 @@ SearchConfig config(const std::string& algorithm, std::vector<FaultKind> kinds, 
   c.seed = seed;
   c.runs = runs;
   return c;
+}
+
+TEST(Search, CasesAreCountedAndIndexedWithoutAList) {
+  SearchConfig c = config("recipe", {}, 10);
+  c.shard = Shard{3, 4};
+  const Search s(c);
+  EXPECT_EQ(s.cases(), (std::vector<uint64_t>{3, 7}));
+  EXPECT_EQ(s.case_count(), 2u);
+  EXPECT_EQ(s.case_at(1), 7u);
+  c.runs = kMaxRuns;
+  EXPECT_EQ(Search(c).case_count(), kMaxRuns / 4);
+  EXPECT_EQ(Search(c).case_at(kMaxRuns / 4 - 1), kMaxRuns - 1);
+}
+
+TEST(Search, AMatrixOfTheLargestSearchKeepsNothingPerRun) {
+  // The matrix kept one result per run from the start: --runs 1000000000 was bad_alloc.
+  MatrixSearch m(MatrixConfig{.algorithms = {"zk-slow"}, .seed = 1, .runs = kMaxRuns});
+  EXPECT_EQ(m.run_count(), fault_classes().size() * kMaxRuns);
+  bool any_failed = false;
+  for (size_t k = 0; k < 40; ++k) any_failed |= m.run(kMaxRuns + k);  // the "pause" cell
+  EXPECT_TRUE(any_failed);
+  EXPECT_GE(m.plan_shrinks(), 1u);
 }
 
 TEST(Search, ShardsTogetherRunExactlyTheUnshardedSearch) {

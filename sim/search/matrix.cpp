@@ -85,17 +85,19 @@ std::vector<std::string> order_checkers(std::vector<std::string> names) {
   return names;
 }
 
+void add_to_tally(std::map<std::string, CheckerTally>& tallies, const CaseResult& r) {
+  for (const auto& c : r.checkers) ++tallies[c].runs;
+  for (const auto& c : r.failed) {
+    CheckerTally& t = tallies[c];
+    ++t.violations;
+    if (t.first_failure < 0 || static_cast<int64_t>(r.index) < t.first_failure)
+      t.first_failure = static_cast<int64_t>(r.index);
+  }
+}
+
 std::map<std::string, CheckerTally> tally(const std::vector<CaseResult>& results) {
   std::map<std::string, CheckerTally> out;
-  for (const CaseResult& r : results) {
-    for (const auto& c : r.checkers) ++out[c].runs;
-    for (const auto& c : r.failed) {
-      CheckerTally& t = out[c];
-      ++t.violations;
-      if (t.first_failure < 0 || static_cast<int64_t>(r.index) < t.first_failure)
-        t.first_failure = static_cast<int64_t>(r.index);
-    }
-  }
+  for (const CaseResult& r : results) add_to_tally(out, r);
   return out;
 }
 

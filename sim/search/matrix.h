@@ -46,6 +46,9 @@ struct CheckerTally {
   int64_t first_failure = -1;  // the lowest case index that failed it
 };
 std::map<std::string, CheckerTally> tally(const std::vector<CaseResult>& results);
+// Counts one more run into `tallies`: what tally() does, a run at a time, so a search of
+// any length keeps no per-run state. The order of the runs does not matter.
+void add_to_tally(std::map<std::string, CheckerTally>& tallies, const CaseResult& r);
 
 struct MatrixCell {
   std::string algorithm, fault_class, checker;

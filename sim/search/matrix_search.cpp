@@ -17,25 +17,23 @@ MatrixSearch::MatrixSearch(MatrixConfig config) : config_(std::move(config)) {
       cfg.runs = config_.runs;
       cfg.checkers = config_.checkers;
       cfg.max_shrink_runs = config_.max_shrink_runs;
-      Cell c{algorithm, fc.name, std::make_unique<Search>(cfg), {}, {}};
-      c.results.resize(config_.runs);
-      cells_.push_back(std::move(c));
+      cells_.push_back(Cell{
+          .algorithm = algorithm, .fault_class = fc.name, .search = std::make_unique<Search>(cfg)});
     }
   }
 }
 
 bool MatrixSearch::run(size_t k) {
   Cell& c = cells_[k / config_.runs];
-  CaseResult r = c.search->run_case(k % config_.runs);
-  const bool failed = !r.failed.empty();
-  c.results[k % config_.runs] = std::move(r);
-  return failed;
+  const CaseResult r = c.search->run_case(k % config_.runs);
+  const std::lock_guard<std::mutex> guard(*c.counting);
+  add_to_tally(c.tallies, r);
+  return !r.failed.empty();
 }
 
 size_t MatrixSearch::plan_shrinks() {
   shrinks_.clear();
   for (size_t i = 0; i < cells_.size(); ++i) {
-    cells_[i].tallies = tally(cells_[i].results);
     for (const auto& [name, t] : cells_[i].tallies)
       if (t.first_failure >= 0)
         shrinks_.push_back(ShrinkJob{i, name, static_cast<uint64_t>(t.first_failure), {}});

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -81,8 +82,10 @@ class MatrixSearch {
   struct Cell {
     std::string algorithm, fault_class;
     std::unique_ptr<Search> search;
-    std::vector<CaseResult> results;
-    std::map<std::string, CheckerTally> tallies;  // filled by plan_shrinks()
+    // Counted as runs finish (a run at a time, so any --runs fits in memory); the runs of
+    // one cell may finish on several threads at once.
+    std::unique_ptr<std::mutex> counting = std::make_unique<std::mutex>();
+    std::map<std::string, CheckerTally> tallies;
   };
   struct ShrinkJob {
     size_t cell = 0;

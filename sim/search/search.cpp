@@ -21,8 +21,7 @@ Search::Search(SearchConfig config)
 
 std::vector<uint64_t> Search::cases() const {
   std::vector<uint64_t> out;
-  for (uint64_t i = config_.shard.index; i < config_.runs; i += config_.shard.count)
-    out.push_back(i);
+  for (uint64_t k = 0; k < case_count(); ++k) out.push_back(case_at(k));
   return out;
 }
 
@@ -104,8 +103,8 @@ Counterexample Search::shrink(uint64_t i, const std::string& checker) const {
 
 std::vector<CaseResult> run_search(const Search& search, bool stop_at_failure) {
   std::vector<CaseResult> out;
-  for (uint64_t i : search.cases()) {
-    out.push_back(search.run_case(i));
+  for (uint64_t k = 0; k < search.case_count(); ++k) {
+    out.push_back(search.run_case(search.case_at(k)));
     if (stop_at_failure && !out.back().failed.empty()) break;
   }
   return out;

@@ -71,6 +71,12 @@ struct Counterexample {
 // The verdict of `checker` in a run, if it reported one.
 const Verdict* find_verdict(const RunResult& r, const std::string& checker);
 
+// The most runs a search (or a matrix cell) may ask for: a million million, some eight
+// years of one core at today's rates, so anything above it is a slip of the keyboard. A
+// search keeps nothing a run, so the bound is not about memory; it keeps a cell's step
+// numbers (runs x cells) far inside 64 bits.
+inline constexpr uint64_t kMaxRuns = 1'000'000'000'000;
+
 class Search {
  public:
   explicit Search(SearchConfig config);
@@ -78,8 +84,10 @@ class Search {
   const SearchConfig& config() const { return config_; }
   // This shard's case indices among 0 .. runs-1, in increasing order.
   std::vector<uint64_t> cases() const;
-  // How many cases() holds, without making the list (a shard file may claim any --runs).
+  // How many cases() holds, without making the list (a search may have any --runs).
   uint64_t case_count() const;
+  // The k-th of cases() (k < case_count()), without making the list.
+  uint64_t case_at(uint64_t k) const { return config_.shard.index + k * config_.shard.count; }
   CaseId case_id(uint64_t i) const;
   rc::Shrinkable<Scenario> generate(uint64_t i) const;
   // Generates case i, runs it (without a trace) and says which checkers failed.
