@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,52 @@ class LiveFaults : public LiveRunner {
     return o;
   }
   std::string zk() const { return std::string("zk:") + zk_address(); }
+
+  // One way, then the other: the holder (session 4 s) cut off from the server in one direction
+  // for 10 s, the waiter not at all. The server expires a session a session timeout after the
+  // last packet it heard from it (its expiry runs in ticks of 2 s, so up to a tick later),
+  // and only then does the waiter get the lock.
+  // - to_server: nothing the holder sends arrives, so the last packet heard came before the
+  //   cut; the waiter's grant comes no later than 4 s + a tick after it.
+  // - from_server: the server still hears the holder's pings (every 4/3 s while it waits
+  //   for replies that never come, until its library gives up after 2/3 of the timeout),
+  //   so the session outlives the cut by more than the session timeout.
+  // Either way the holder, hearing nothing back, learns it may have lost the lock, and
+  // mutual exclusion holds, as the simulator says for the same scenario.
+  double grant_after_one_way_cut(const std::string& direction, Outcome& o) {
+    const std::string& path = scenario(R"({"algorithm": "recipe", "clients": 2,
+        "session_timeout": "4s", "duration": "60s", "workload": {"cycles": 1, "hold": "14s"},
+        "faults": [{"kind": "partition", "client": "holder", "at": "1s", "for": "10s",
+                    "direction": ")" + direction +
+                                       R"("}]})");
+    Outcome sim = simulate(path);
+    EXPECT_EQ(sim.status, 0) << sim.out;
+    EXPECT_TRUE(sim.passed("mutual-exclusion")) << sim.out;
+
+    o = live({path, "--store", zk()}, zk_address());
+    EXPECT_EQ(o.status, 0) << o.out;
+    EXPECT_TRUE(o.passed("mutual-exclusion")) << o.out;
+    int cut = -1;
+    double from = 0;
+    for (const auto& e : o.trace)
+      if (e.value("ev", "") == "fault" &&
+          e.value("detail", "") == "partition " + direction + " for 10s") {
+        cut = std::stoi(e.value("src", "client -1").substr(7));
+        from = e.value("t", 0.0) / 1e9;
+      }
+    EXPECT_GE(cut, 0) << o.out;
+    if (cut < 0) return -1;
+    EXPECT_EQ(count(o, "lost_observed", cut), 1) << o.out;
+    double granted = -1;
+    for (const auto& e : o.trace)
+      if (e.value("ev", "") == "acquired" &&
+          e.value("src", "") == "client " + std::to_string(1 - cut))
+        granted = e.value("t", 0.0) / 1e9;
+    EXPECT_GE(granted, 0) << o.out;
+    std::cout << direction << ": the waiter got the lock " << granted - from
+              << " s after the cut\n";
+    return granted - from;
+  }
 
   std::string scenario_;
 };
@@ -156,6 +203,50 @@ TEST_F(LiveFaults, APartitionedRecipeHolderLearnsItLostTheLock) {
   EXPECT_GT(lost - from, 1.0) << o.out;
   EXPECT_LT(lost - from, 4.0) << o.out;
   EXPECT_EQ(count(o, "acquired"), 2) << o.out;  // the waiter got it after all
+}
+
+TEST_F(LiveFaults, AOneWayCutToTheServerEndsTheHoldersSessionATimeoutAfterTheCut) {
+  need_network();
+  Outcome o;
+  const double waited = grant_after_one_way_cut("to_server", o);
+  EXPECT_GT(waited, 4.0 - 4.0 / 3 - 0.1) << o.out;  // its last ping may precede the cut
+  EXPECT_LT(waited, 4.0 + 2.0 + 1.0) << o.out;      // a tick, and a second for the machine
+}
+
+TEST_F(LiveFaults, AOneWayCutFromTheServerKeepsTheHoldersSessionAliveLonger) {
+  need_network();
+  Outcome o;
+  const double waited = grant_after_one_way_cut("from_server", o);
+  EXPECT_GT(waited, 4.0) << o.out;
+  EXPECT_LT(waited, 10.0) << o.out;  // the session ended during the cut
+}
+
+// One server of a 3-node ensemble at a time cut off from the only client, which holds
+// the lock for 14 s: server 0 from 1 s, server 1 from 5 s, server 2 from 9 s, 3 s each.
+// The client is on exactly one server at any time and stays there unless cut off, so one
+// of the three cuts is its own server's. It then moves to a server it still reaches, and
+// its session survives (the other servers know it): "suspended", then "reconnected", and
+// never "expired". (The recipe takes "suspended" as a lost lock, so the holder releases
+// then, on the moved session, and the run may end before the later cuts.) Cut off from
+// every server (the tests above), the session ends.
+TEST_F(LiveFaults, ACutFromOneServerOfAnEnsembleMovesTheClientAndKeepsItsSession) {
+  need_network();
+  const std::string script = zk_script();
+  if (script.empty()) GTEST_SKIP() << "scripts/zk not found next to the build";
+  OwnServers ensemble(script, {"--ensemble", "3"});
+  ASSERT_TRUE(ensemble.started) << ensemble.out;
+  Outcome o =
+      live({"--store", "zk:" + ensemble.connect, "--algo", "recipe", "--clients", "1", "--cycles",
+            "1", "--hold", "14s", "--session-timeout", "4s", "--fault", "partition:0:1s:3s:both:0",
+            "--fault", "partition:0:5s:3s:both:1", "--fault", "partition:0:9s:3s:both:2"},
+           ensemble.connect, ensemble.env);
+  EXPECT_EQ(o.status, 0) << o.out;
+  EXPECT_GE(count(o, "fault", 0, "partition healed"), 1) << o.out;
+  EXPECT_GE(count(o, "session", 0, "suspended"), 1) << o.out;
+  EXPECT_GE(count(o, "session", 0, "reconnected"), 1) << o.out;
+  EXPECT_EQ(count(o, "session", 0, "expired"), 0) << o.out;
+  EXPECT_EQ(count(o, "acquired", 0), 1) << o.out;
+  EXPECT_EQ(count(o, "released", 0), 1) << o.out;  // its node deleted on the moved session
 }
 
 // Latency: every byte between the only client and the server held 50 ms each way by its

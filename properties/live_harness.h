@@ -244,4 +244,32 @@ class LiveRunner : public ::testing::Test {
   std::string trace_;
 };
 
+// Servers of a test's own, started by scripts/zk in a state dir of their own (`start
+// ARGS`) and stopped, with their data, when the test ends. `connect` is the last line
+// `start` printed.
+struct OwnServers {
+  std::string script, state, connect, out;
+  std::vector<std::string> env;
+  bool started = false;
+  OwnServers(const std::string& zk, const std::vector<std::string>& start_args) : script(zk) {
+    char tmpl[] = "/tmp/lockstep-live-servers.XXXXXX";
+    if (!::mkdtemp(tmpl)) return;
+    state = tmpl;
+    env = {"LOCKSTEP_ZK_STATE=" + state};
+    std::vector<std::string> args = {"start"};
+    args.insert(args.end(), start_args.begin(), start_args.end());
+    int status;
+    std::tie(status, out) = run_program(script, args, env, std::chrono::seconds(90));
+    started = status == 0;
+    connect = out;
+    while (!connect.empty() && connect.back() == '\n') connect.pop_back();
+    connect = connect.substr(connect.rfind('\n') + 1);
+  }
+  ~OwnServers() {
+    if (state.empty()) return;
+    run_program(script, {"stop"}, env, std::chrono::seconds(60));
+    ::rmdir(state.c_str());
+  }
+};
+
 }  // namespace lockstep::real
