@@ -250,15 +250,15 @@ TEST_F(LiveFaults, ACutFromOneServerOfAnEnsembleMovesTheClientAndKeepsItsSession
 }
 
 // Latency: every byte between the only client and the server held 50 ms each way by its
-// forwarder, for 1 s. An acquire of the recipe is two round trips (create, then the
+// forwarder, for 2 s. An acquire of the recipe is two round trips (create, then the
 // listing), so each acquire inside the spike takes 200 ms or more; after it, a few ms.
 TEST_F(LiveFaults, LatencyShowsInTheOperationsDurations) {
   need_network();
   Outcome o = live({"--store", zk(), "--algo", "recipe", "--clients", "1", "--cycles", "200",
-                    "--hold", "5ms", "--think", "5ms", "--fault", "latency:0:500ms:1s:50ms"},
+                    "--hold", "5ms", "--think", "5ms", "--fault", "latency:0:500ms:2s:50ms"},
                    zk_address());
   EXPECT_EQ(o.status, 0) << o.out;
-  EXPECT_EQ(count(o, "fault", 0, "latency 50ms..50ms for 1s"), 1) << o.out;
+  EXPECT_EQ(count(o, "fault", 0, "latency 50ms..50ms for 2s"), 1) << o.out;
   EXPECT_EQ(count(o, "fault", 0, "latency ended"), 1) << o.out;
   double from = -1, until = -1;
   for (const auto& e : o.trace) {

@@ -36,6 +36,15 @@ namespace lockstep::real {
 
 inline const char* zk_address() { return std::getenv("LOCKSTEP_ZK"); }
 
+// Built under ASan or TSan (scripts/test --sanitize): every process of a live run, the
+// lockstep binary and its clients included, starts and runs several times slower, so
+// the few tests that race a wall-clock deadline give it more time, or do fewer rounds.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
 inline std::string self_dir() {
   char buf[4096];
   ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
