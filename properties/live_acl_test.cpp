@@ -163,7 +163,8 @@ class SecuredRun : public LiveRunner, public ::testing::WithParamInterface<const
 
 TEST_P(SecuredRun, AnUnauthenticatedClientCannotDeleteAnothersLockNode) {
   const std::string lock = GetParam();
-  if (lock == "kazoo-lock" && !have_kazoo()) GTEST_SKIP() << "python3-kazoo is not installed";
+  if ((lock == "kazoo-lock" || lock == "template-client.py") && !have_kazoo())
+    GTEST_SKIP() << "python3-kazoo is not installed";
   if (lock == "curator-lock") {
     ASSERT_EQ(run_program(clients_dir() + "/curator-lock", {"--compile"}, {}, 180s).first, 0);
   }
@@ -205,9 +206,11 @@ TEST_P(SecuredRun, AnUnauthenticatedClientCannotDeleteAnothersLockNode) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Locks, SecuredRun,
-                         ::testing::Values("recipe", "kazoo-lock", "curator-lock"),
+                         ::testing::Values("recipe", "kazoo-lock", "curator-lock",
+                                           "template-client.py"),
                          [](const auto& info) {
                            std::string name = info.param;
+                           name = name.substr(0, name.find('.'));
                            name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
                            return name;
                          });

@@ -5,6 +5,7 @@
 import json, os, sys
 from kazoo.client import KazooClient, KazooState
 from kazoo.exceptions import LockTimeout
+from kazoo.security import CREATOR_ALL_ACL, READ_ACL_UNSAFE
 
 def emit(**event):  # flush every line: lockstep stamps it when it reads it
     print(json.dumps(event), flush=True)
@@ -14,8 +15,13 @@ def on_state(state):  # tell lockstep as soon as the library says the lock may b
     if holding and state in (KazooState.SUSPENDED, KazooState.LOST):
         emit(event="lost", error=state)
 
+# lockstep live --auth: LOCKSTEP_ZK_AUTH is "digest:USER:PASSWORD"; add the identity, and
+# let only it write and delete the nodes this client creates (others may read).
+auth = os.environ.get("LOCKSTEP_ZK_AUTH", "")
+secured = {"auth_data": [tuple(auth.split(":", 1))],
+           "default_acl": CREATOR_ALL_ACL + READ_ACL_UNSAFE} if auth else {}
 zk = KazooClient(hosts=os.environ["LOCKSTEP_ZK"],
-                 timeout=int(os.environ["LOCKSTEP_SESSION_TIMEOUT_MS"]) / 1000)
+                 timeout=int(os.environ["LOCKSTEP_SESSION_TIMEOUT_MS"]) / 1000, **secured)
 zk.add_listener(on_state)
 zk.start()
 session, passwd = zk.client_id  # the password lets lockstep expire the session
