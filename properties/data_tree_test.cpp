@@ -88,7 +88,7 @@ TEST_F(DataTreeTest, SequentialNamesAreTenDigitZeroPadded) {
   EXPECT_EQ(mk("/locks/lock-", CreateMode::EphemeralSequential).path, "/locks/lock-0000000000");
   EXPECT_EQ(mk("/locks/lock-", CreateMode::PersistentSequential).path, "/locks/lock-0000000001");
   EXPECT_EQ(mk("/locks/x", CreateMode::EphemeralSequential).path, "/locks/x0000000002");
-  EXPECT_EQ(t.children(S1, "/locks", false).children,
+  EXPECT_EQ(*t.children(S1, "/locks", false).children,
             (std::vector<std::string>{"lock-0000000000", "lock-0000000001", "x0000000002"}));
 }
 
@@ -666,7 +666,7 @@ TEST_F(DataTreeTest, ReadsAndInspection) {
   mk("/r/a/deep");
   mk("/rr");
   ReadResult c = t.children(S1, "/r", false);
-  EXPECT_EQ(c.children, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(*c.children, (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(c.stat.num_children, 2);
   ReadResult g = t.get(S1, "/r", false);
   EXPECT_EQ(g.data, "data");
@@ -712,7 +712,7 @@ RC_GTEST_PROP(DataTreeProperty, ChildCountsAndSequenceNumbers,
         RC_ASSERT(r.err == Error::NodeExists);
       }
     } else if (what % 6 == 2) {
-      std::vector<std::string> kids = t.children(S1, parent, false).children;
+      std::vector<std::string> kids = *t.children(S1, parent, false).children;
       if (!kids.empty()) {
         std::string victim = join_path(parent, kids[arg % kids.size()]);
         if (victim == "/p/q") continue;  // keep every parent alive
@@ -730,7 +730,7 @@ RC_GTEST_PROP(DataTreeProperty, ChildCountsAndSequenceNumbers,
     RC_ASSERT(t.last_zxid() == z + 1);
     for (const std::string& path : t.paths_under("/")) {
       ReadResult r = t.children(S1, path, false);
-      RC_ASSERT(r.stat.num_children == static_cast<int32_t>(r.children.size()));
+      RC_ASSERT(r.stat.num_children == static_cast<int32_t>(r.children->size()));
     }
     for (const auto& p : parents) RC_ASSERT(t.exists(S1, p, false).stat.cversion == changes[p]);
     for (int64_t s = 1; s <= 3; ++s)

@@ -204,16 +204,26 @@ class LocalSession final : public Session {
     });
   }
   Future<ChildrenReply> children(const std::string& path, bool watch) override {
-    return call<ChildrenReply>([&](std::vector<WatchFire>&) {
-      ReadResult r = store_->tree.children(core_->id, path, watch);
-      ChildrenReply out;
-      out.err = r.err;
-      out.children = std::move(r.children);
-      shuffle_listing(out.children, store_->listing_order);  // under store_->mu
-      out.stat = r.stat;
-      if (r.watch_set) out.watch = core_->add_watch(core_->child_watches, path);
-      return out;
-    });
+    // Under store_->mu only the draws and a shared snapshot; the reader's loop makes the
+    // names, so a listing waiting in a loop's queue is not N strings.
+    struct Deferred {
+      ChildrenReply reply;
+      DeferredListing names;
+    };
+    return call<ChildrenReply>(
+        [&](std::vector<WatchFire>&) {
+          ReadResult r = store_->tree.children(core_->id, path, watch);
+          Deferred out;
+          out.reply.err = r.err;
+          if (r.children) out.names = defer_shuffle(std::move(r.children), store_->listing_order);
+          out.reply.stat = r.stat;
+          if (r.watch_set) out.reply.watch = core_->add_watch(core_->child_watches, path);
+          return out;
+        },
+        [](Deferred d) {
+          d.reply.children = d.names.make();
+          return std::move(d.reply);
+        });
   }
   Future<SetReply> set(const std::string& path, const std::string& data, int32_t version) override {
     return call<SetReply>([&](std::vector<WatchFire>& fired) {
@@ -260,9 +270,16 @@ class LocalSession final : public Session {
     return core_->state == SessionState::Expired || core_->state == SessionState::Closed;
   }
   // Runs one request against the tree (under the store's lock), posts the watch
-  // notifications it caused and then its reply.
-  template <class R, class Fn>
-  Future<R> call(Fn&& fn) {
+  // notifications it caused and then its reply, which `finish` turns into R on the
+  // session's loop (outside the lock).
+  struct AsIs {
+    template <class T>
+    T operator()(T t) const {
+      return t;
+    }
+  };
+  template <class R, class Fn, class Finish = AsIs>
+  Future<R> call(Fn&& fn, Finish finish = {}) {
     auto refuse = [](Error e) {
       R r{};
       if constexpr (std::is_same_v<R, Error>)
@@ -287,9 +304,9 @@ class LocalSession final : public Session {
     }
     core_->last_heard = steady_ns();
     std::vector<WatchFire> fired;
-    R r = fn(fired);
+    auto r = fn(fired);
     store_->dispatch_locked(fired);
-    core_->ex->post([p, r = std::move(r)]() mutable { p.set(std::move(r)); });
+    core_->ex->post([p, r = std::move(r), finish]() mutable { p.set(R(finish(std::move(r)))); });
     return p.future();
   }
 

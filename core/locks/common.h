@@ -20,9 +20,11 @@ namespace lockstep::locks {
 // returns Ok or the error that stopped it.
 Task<Error> ensure_path(Env& env, Session& session, std::string path, Time deadline);
 
-// A sequential child: its name and the number after its last '-'.
+// A sequential child: its name (a view into the listing it came from, which must outlive
+// it: a herd's waiters each sort a listing of N names, and copying them doubled the work)
+// and the number after its last '-'.
 struct SequentialNode {
-  std::string name;
+  std::string_view name;
   int64_t sequence = 0;
 };
 
@@ -30,6 +32,9 @@ struct SequentialNode {
 // sequence order. Names tie-break equal numbers so the order never depends on the reply's.
 std::vector<SequentialNode> sorted_by_sequence(const std::vector<std::string>& children,
                                                std::string_view must_contain = {});
+// The names are views: a temporary listing would leave them dangling.
+std::vector<SequentialNode> sorted_by_sequence(std::vector<std::string>&& children,
+                                               std::string_view must_contain = {}) = delete;
 
 // Frees a container's memory now. A waiter's coroutine frame keeps its locals for as long
 // as it waits; a listing of N names kept by each of N waiters is N^2 memory in a herd.

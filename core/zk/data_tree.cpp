@@ -87,6 +87,24 @@ bool normal_ephemeral(int64_t owner) {
 
 }  // namespace
 
+void DataTree::Node::add_child(const std::string& name) {
+  if (!children.insert(name).second) return;
+  if (listing.use_count() != 1) {
+    listing.reset();
+    return;
+  }
+  listing->insert(std::lower_bound(listing->begin(), listing->end(), name), name);
+}
+
+void DataTree::Node::remove_child(const std::string& name) {
+  if (children.erase(name) == 0) return;
+  if (listing.use_count() != 1) {
+    listing.reset();
+    return;
+  }
+  listing->erase(std::lower_bound(listing->begin(), listing->end(), name));
+}
+
 DataTree::DataTree() {
   Node root;
   root.children = {"zookeeper"};
@@ -215,7 +233,7 @@ Error DataTree::apply_create(Txn& txn, int64_t session, const std::string& path,
   save(txn, parent_name);
   save(txn, full);
   Node& p = nodes_[parent_name];
-  p.children.insert(full.substr(full.rfind('/') + 1));
+  p.add_child(full.substr(full.rfind('/') + 1));
   p.stat.cversion = wrap_add(p.stat.cversion, 1);
   p.stat.pzxid = txn.zxid;
 
@@ -245,7 +263,7 @@ void DataTree::erase_node(Txn& txn, const std::string& path) {
   save(txn, parent_name);
   save(txn, path);
   Node& p = nodes_[parent_name];
-  p.children.erase(std::string(base_name(path)));
+  p.remove_child(std::string(base_name(path)));
   // DataTree.deleteNode moves pzxid but not the stored cversion (see client_stat).
   if (txn.zxid > p.stat.pzxid) p.stat.pzxid = txn.zxid;
   int64_t owner = nodes_[path].stat.ephemeral_owner;
@@ -444,7 +462,13 @@ ReadResult DataTree::children(int64_t session, const std::string& path, bool wat
     r.err = Error::NoNode;
     return r;
   }
-  r.children.assign(it->second.children.begin(), it->second.children.end());
+  Node& node = it->second;
+  if (!node.listing) {
+    node.listing = std::make_shared<std::vector<std::string>>();
+    node.listing->reserve(node.children.size());
+    for (const std::string& name : node.children) node.listing->push_back(name);
+  }
+  r.children = node.listing;
   r.stat = client_stat(it->second);
   if (watch) {
     child_watches_[path].insert(session);

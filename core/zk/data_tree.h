@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/store.h"
+#include "core/zk/listing_order.h"
 
 namespace lockstep {
 
@@ -35,7 +36,7 @@ struct WatchFire {
 struct ReadResult {
   Error err = Error::Ok;
   std::string data;
-  std::vector<std::string> children;  // sorted by name
+  ChildList children;  // sorted by name; children() only
   Stat stat;
   bool watch_set = false;
 };
@@ -121,6 +122,12 @@ class DataTree {
     bool container = false;
     bool read_only = false;          // /zookeeper/config: world-readable only
     std::set<std::string> children;  // names
+    // `children` as one sorted list that listings share. A change edits it in place while
+    // no listing holds it (the common case once a herd queues: one change, one listing),
+    // and otherwise drops it for the next listing to make anew.
+    std::shared_ptr<std::vector<std::string>> listing;
+    void add_child(const std::string& name);
+    void remove_child(const std::string& name);
   };
   enum class NodeEvent { Created, Deleted, DataChanged };
   // One transaction being applied. Watch triggers wait in `events` until it commits, so

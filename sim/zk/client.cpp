@@ -422,7 +422,7 @@ Future<ChildrenReply> SimSession::children(const std::string& path, bool watch) 
     ChildrenReply out;
     out.err = err;
     if (reply) {
-      out.children = reply->children;
+      out.children = reply->children.make();
       out.stat = reply->stat;
       auto self = weak.lock();
       if (self && watch && err == Error::Ok)

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/store.h"
+#include "core/zk/listing_order.h"
 
 namespace lockstep::sim {
 
@@ -54,7 +55,7 @@ struct Reply {
   std::string path;
   std::string data;
   Stat stat;
-  std::vector<std::string> children;
+  DeferredListing children;  // made by the reader (core/zk/listing_order.h)
   MultiReply multi;
   bool watch_set = false;
   // Connected: the session and its negotiated timeout (0: the session has expired).

@@ -289,9 +289,8 @@ void ZkServer::handle_op(const ConnectionPtr& c, int64_t session, const Request&
                                                       : tree_.children(session, r.path, r.watch);
       reply->err = rr.err;
       reply->data = std::move(rr.data);
-      reply->children = std::move(rr.children);
-      if (r.kind == RequestKind::Children) {
-        shuffle_listing(reply->children, listing_order_);
+      if (r.kind == RequestKind::Children && rr.children) {
+        reply->children = defer_shuffle(std::move(rr.children), listing_order_);
         world_.charge(reply->children.size());  // a listing's work counts against the budget
       }
       reply->stat = rr.stat;
