@@ -5,6 +5,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/memory_guard.h"
 #include "cli/report.h"
 #include "sim/perfetto.h"
 #include "sim/run.h"
@@ -50,6 +51,7 @@ int run_command(const std::vector<std::string>& argv) {
   sim::RunOptions options;
   options.keep_trace =
       args.has("--trace") || args.has("--check-determinism") || args.has("--perfetto");
+  refuse_if_too_big(scenario, options.keep_trace);
   sim::RunResult result = sim::run_scenario(scenario, options);
 
   print_run_report(std::cout, scenario, result);

@@ -32,7 +32,7 @@ namespace {
 
 using namespace scenario_json;
 
-constexpr int kMaxClients = 1000;
+constexpr int kMaxClients = 100000;
 const std::vector<std::string> kFencing = {"czxid", "sequence", "none"};
 
 // ZooKeeper's own path rules (PathUtils.validatePath), so a path that the simulator
