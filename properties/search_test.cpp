@@ -45,7 +45,10 @@ TEST(Search, CasesAreCountedAndIndexedWithoutAList) {
 
 TEST(Search, AMatrixOfTheLargestSearchKeepsNothingPerRun) {
   // The matrix kept one result per run from the start: --runs 1000000000 was bad_alloc.
-  MatrixSearch m(MatrixConfig{.algorithms = {"zk-slow"}, .seed = 1, .runs = kMaxRuns});
+  MatrixConfig config;
+  config.algorithms = {"zk-slow"};
+  config.runs = kMaxRuns;
+  MatrixSearch m(config);
   EXPECT_EQ(m.run_count(), fault_classes().size() * kMaxRuns);
   bool any_failed = false;
   for (size_t k = 0; k < 40; ++k) any_failed |= m.run(kMaxRuns + k);  // the "pause" cell

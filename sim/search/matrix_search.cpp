@@ -17,8 +17,11 @@ MatrixSearch::MatrixSearch(MatrixConfig config) : config_(std::move(config)) {
       cfg.runs = config_.runs;
       cfg.checkers = config_.checkers;
       cfg.max_shrink_runs = config_.max_shrink_runs;
-      cells_.push_back(Cell{
-          .algorithm = algorithm, .fault_class = fc.name, .search = std::make_unique<Search>(cfg)});
+      cells_.push_back(Cell{.algorithm = algorithm,
+                            .fault_class = fc.name,
+                            .search = std::make_unique<Search>(cfg),
+                            .counting = std::make_unique<std::mutex>(),
+                            .tallies = {}});
     }
   }
 }

@@ -84,7 +84,7 @@ class MatrixSearch {
     std::unique_ptr<Search> search;
     // Counted as runs finish (a run at a time, so any --runs fits in memory); the runs of
     // one cell may finish on several threads at once.
-    std::unique_ptr<std::mutex> counting = std::make_unique<std::mutex>();
+    std::unique_ptr<std::mutex> counting;
     std::map<std::string, CheckerTally> tallies;
   };
   struct ShrinkJob {
