@@ -58,6 +58,14 @@ struct HistoryEvent {
   // these; a write lacking them is a recording bug they report, never guess around.
   std::optional<WriteOutcome> outcome;
   std::optional<int64_t> zxid;
+  // ResourceWrite only, its other two times (lo/hi is when it completed, the writer told
+  // how it ended): when the writer issued it, and, for an accepted write, when the store
+  // applied it (its moment in the store's order). A write held up in the network or behind
+  // a pause can apply long before it completes, and one issued as a pause ends completes
+  // after the writer was told its lease was lost. The simulator knows all three; a live run
+  // knows no applied time (it lies in [issued, completed]).
+  std::optional<Time> issued;
+  std::optional<Time> applied;
   std::string detail;  // for people: a ResourceWrite's is write_detail() of the fields
 
   bool accepted() const { return outcome == WriteOutcome::Accepted; }
@@ -99,6 +107,9 @@ class Recorder {
  public:
   virtual ~Recorder() = default;
   virtual void record(HistoryEvent e) = 0;  // e.lo/e.hi are filled in by the recorder
+  // The time now on the clock the recorder stamps with (a write's issue time), or nothing
+  // for a recorder that keeps none.
+  virtual std::optional<Time> stamp() { return std::nullopt; }
 };
 
 }  // namespace lockstep

@@ -126,8 +126,10 @@ Task<bool> critical_section(Env& env, Recorder& recorder, const WorkloadConfig& 
 
   if (co_await hold_until(env, start + config.hold / 2, lease.lost)) co_return true;
   if (got.err == Error::Ok) {
+    const std::optional<Time> issued = recorder.stamp();
     ResourceWrite put = co_await resource.write(got.value + 1, token);
     HistoryEvent write = event(me, EventKind::ResourceWrite, put.detail());
+    write.issued = issued;
     write.token = token;
     write.value = put.value;
     write.outcome = put.outcome;

@@ -62,7 +62,7 @@ TEST(CheckerMutualExclusion, OverlappingGrantsAreReported) {
   Verdict v = check_mutual_exclusion(b.history());
   EXPECT_FALSE(v.ok);
   EXPECT_EQ(v.summary,
-            "VIOLATED: 2 overlapping grants (client 1 and client 3 both held during "
+            "VIOLATED: 1 overlapping pair of holds (client 1 and client 3 both held during "
             "[1.002100s, 5.100000s])");
   ASSERT_EQ(v.details.size(), 1u);
   EXPECT_NE(v.details[0].find("client 1 (token 5) held [1.000000s, 5.100000s]"), std::string::npos)
@@ -81,9 +81,21 @@ TEST(CheckerMutualExclusion, EveryOverlappingPairIsListed) {
   Verdict v = check_mutual_exclusion(b.history());
   EXPECT_FALSE(v.ok);
   EXPECT_EQ(v.details.size(), 2u);
-  EXPECT_EQ(v.summary.rfind("VIOLATED: 3 overlapping grants", 0), 0u) << v.summary;
+  EXPECT_EQ(v.summary.rfind("VIOLATED: 2 overlapping pairs of holds", 0), 0u) << v.summary;
   EXPECT_EQ(v.clients, (std::vector<int>{0, 1, 2}));
   EXPECT_TRUE(check_mutual_exclusion(HistoryBuilder().history()).clients.empty());
+}
+
+TEST(CheckerMutualExclusion, TheCountIsOfPairs) {
+  // Three clients holding at once are three overlapping pairs, not three grants.
+  HistoryBuilder b;
+  b.cycle(0, milliseconds(0), milliseconds(10))
+      .cycle(1, milliseconds(1), milliseconds(10))
+      .cycle(2, milliseconds(2), milliseconds(10));
+  Verdict v = check_mutual_exclusion(b.history());
+  EXPECT_EQ(v.details.size(), 3u);
+  EXPECT_EQ(v.summary.rfind("VIOLATED: 3 overlapping pairs of holds (client 0 and client 1", 0), 0u)
+      << v.summary;
 }
 
 TEST(CheckerMutualExclusion, TouchingGrantsHold) {
@@ -148,7 +160,7 @@ TEST(CheckerMutualExclusion, TwoBeliefsOpenAtTheEndOverlap) {
   Verdict v = check_mutual_exclusion(b.history());
   EXPECT_FALSE(v.ok);
   EXPECT_EQ(v.summary,
-            "VIOLATED: 2 overlapping grants (client 0 and client 1 both held during "
+            "VIOLATED: 1 overlapping pair of holds (client 0 and client 1 both held during "
             "[0.009000s, the end of the history])");
 }
 

@@ -80,41 +80,70 @@ TEST(FaultTrigger, RefusesWhatItCannotRead) {
   EXPECT_EQ(refusal(R"([{"kind": "pause", "client": "holder#x", "at": "1s", "for": "1s"}])"),
             "faults[0].client: the grant number after \"holder#\" must be a whole number from 1 "
             "to 1000000, got \"holder#x\"");
+  EXPECT_EQ(refusal(R"([{"kind": "pause", "client": "holder@1", "at": "1s", "for": "1s"}])"),
+            "faults[0].client: store 1 out of range (stores: 1)");
+  EXPECT_EQ(refusal(R"([{"kind": "pause", "client": "holder@C", "at": "1s", "for": "1s"}])"),
+            "faults[0].client: the store after \"holder@\" must be a store index from 0, got "
+            "\"holder@C\"");
 }
 
-// The pause strikes 20 ms after client 2's second grant (inside its hold), for every seed.
-TEST(FaultTrigger, StrikesAfterItsEvent) {
-  for (uint64_t seed = 1; seed <= 5; ++seed) {
+// "holder@K" is the client whose lock key is on store K when the fault strikes: with one
+// store, the client that holds (zk-slow's single lock node); it reads and writes back.
+TEST(FaultTrigger, HolderOnAStoreIsTheOwnerOfItsKey) {
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
     SCOPED_TRACE(seed);
-    Scenario s = parse_scenario(R"({"algorithm": "recipe", "clients": 3,
-      "workload": {"cycles": 3, "hold": "50ms", "think": "10ms"},
-      "faults": [{"kind": "pause", "client": 2, "at": "acquired#2+20ms", "for": "10ms"}]})");
+    Scenario s = parse_scenario(R"({"algorithm": "zk-slow", "clients": 3,
+      "workload": {"cycles": 2, "hold": "50ms", "think": "10ms"},
+      "faults": [{"kind": "pause", "client": "holder@0", "at": "acquired#3+20ms", "for": "5ms"},
+                 {"kind": "pause", "client": "holder@0", "at": "1ns", "for": "5ms"}]})");
+    s.seed = seed;
+    EXPECT_EQ(s.faults[0].target->kind, Target::Kind::HolderOnStore);
+    EXPECT_TRUE(parse_scenario(scenario_to_json(s)) == s);
+    EXPECT_NE(scenario_to_json(s).find("\"holder@0\""), std::string::npos);
+    RunResult r = run_scenario(s);
+    std::vector<std::string> granted;
+    for (const std::string& line : r.trace) {
+      const auto e = nlohmann::json::parse(line);
+      if (e.value("ev", "") == "acquired") granted.push_back(e["src"]);
+    }
+    ASSERT_GE(granted.size(), 3u);
+    EXPECT_EQ(times_of(r, "fault", granted[2], "pause for").size(), 1u);
+    EXPECT_EQ(times_of(r, "fault", "", "pause for").size(), 1u);
+    // Before anyone made the key, there is no holder on the store: skipped, with a note.
+    EXPECT_EQ(times_of(r, "fault", "", "no key on store 0 right now").size(), 1u);
+  }
+}
+
+// Over several stores it names the client whose key is there, whether or not it holds a
+// quorum: client 1 never reaches store 0, so the holder on store 0 is always client 0.
+TEST(FaultTrigger, HolderOnAStoreOfRedlock) {
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    SCOPED_TRACE(seed);
+    Scenario s = parse_scenario(R"({"algorithm": "redlock", "options": {"stores": 3},
+      "clients": 2, "workload": {"cycles": 2, "hold": "200ms", "think": "10ms"},
+      "faults": [{"kind": "partition", "client": 1, "store": 0, "at": "0ns", "for": "60s"},
+                 {"kind": "pause", "client": "holder@0", "at": "acquired+20ms", "for": "5ms"},
+                 {"kind": "pause", "client": "holder@1", "at": "acquired+20ms", "for": "5ms"}]})");
     s.seed = seed;
     RunResult r = run_scenario(s);
-    const auto grants = times_of(r, "acquired", "client 2");
-    ASSERT_GE(grants.size(), 2u);
-    const auto pauses = times_of(r, "fault", "client 2", "pause for");
-    ASSERT_EQ(pauses.size(), 1u);
-    EXPECT_EQ(pauses[0], grants[1] + 20'000'000);
+    std::string first;
+    for (const std::string& line : r.trace) {
+      const auto e = nlohmann::json::parse(line);
+      if (e.value("ev", "") == "acquired" && first.empty()) first = e["src"];
+    }
+    ASSERT_FALSE(first.empty());
+    // holder@1 is the first holder (its quorum includes store 1); holder@0 is client 0 or
+    // nobody, never client 1.
+    const size_t on0 = times_of(r, "fault", "client 0", "pause for").size();
+    const size_t on1 = times_of(r, "fault", "client 1", "pause for").size();
+    if (first == "client 0") {
+      EXPECT_EQ(on0, 2u);
+      EXPECT_EQ(on1, 0u);
+    } else {
+      EXPECT_EQ(on1, 1u);
+      EXPECT_LE(on0, 1u);
+    }
   }
-}
-
-// "holder#2" is whoever was granted the run's second grant, even if it no longer holds;
-// a trigger whose event never comes never strikes.
-TEST(FaultTrigger, NthHolderAndAnEventThatNeverComes) {
-  Scenario s = parse_scenario(R"({"algorithm": "recipe", "clients": 3,
-    "workload": {"cycles": 2, "hold": "50ms", "think": "10ms"},
-    "faults": [{"kind": "pause", "client": "holder#2", "at": "acquired#4", "for": "10ms"},
-               {"kind": "pause", "client": 0, "at": "acquired#9", "for": "10ms"}]})");
-  RunResult r = run_scenario(s);
-  std::vector<std::string> granted;
-  for (const std::string& line : r.trace) {
-    const auto e = nlohmann::json::parse(line);
-    if (e.value("ev", "") == "acquired") granted.push_back(e["src"]);
-  }
-  ASSERT_GE(granted.size(), 4u);
-  EXPECT_EQ(times_of(r, "fault", granted[1], "pause for").size(), 1u);
-  EXPECT_EQ(times_of(r, "fault", "", "pause for").size(), 1u);  // acquired#9 of client 0: never
 }
 
 // A fault that fired from an event counts in the quiet phase's start like any other.

@@ -81,8 +81,9 @@ TEST(CheckerFencing, AnOlderTokenAcceptedLaterIsAViolation) {
   Verdict v = check_fencing(b.history());
   EXPECT_FALSE(v.ok);
   EXPECT_EQ(v.summary,
-            "VIOLATED: 1 stale writes accepted (client 0's write with token 5 at 11.000000s "
-            "accepted after client 1's with token 9 at 5.500000s); 2 accepted writes, 0 refused");
+            "VIOLATED: 1 stale writes accepted (client 0's write with token 5 completed at "
+            "11.000000s accepted after client 1's with token 9 completed at 5.500000s); 2 "
+            "accepted writes, 0 refused");
   ASSERT_EQ(v.details.size(), 1u);
   EXPECT_NE(v.details[0].find("a lower token accepted after a higher one"), std::string::npos);
   EXPECT_EQ(v.clients, (std::vector<int>{0, 1}));
@@ -176,8 +177,62 @@ TEST(CheckerLostUpdate, AnOverwrittenIncrementIsReported) {
             "failed): 1 lost");
   ASSERT_EQ(v.details.size(), 1u);
   EXPECT_EQ(v.details[0],
-            "value 1 written by client 1 (token 9) at 5.500000s and client 0 (token 5) at "
-            "11.000000s: they read the same counter, 1 increment overwritten");
+            "value 1 written by client 1 (token 9), completed at 5.500000s and client 0 (token "
+            "5), completed at 11.000000s: they read the same counter, 1 increment overwritten");
+}
+
+// Kleppmann's delayed write: client 0 issued it at 9.9 s, the store applied it at 10.016 s
+// (after client 1's, unfenced), and its reply reached client 0 only at 19.018 s, after a
+// pause. The report names the moment in the store's order, and says which time it is.
+History delayed_stale_write() {
+  HistoryEvent newer;
+  newer.lo = newer.hi = ms(10010);
+  newer.client = 1;
+  newer.kind = EventKind::ResourceWrite;
+  newer.value = 1;
+  newer.outcome = WriteOutcome::Accepted;
+  newer.zxid = 120;
+  newer.issued = ms(10005);
+  newer.applied = ms(10008);
+  HistoryEvent stale = newer;
+  stale.lo = stale.hi = ms(19018);
+  stale.client = 0;
+  stale.zxid = 130;
+  stale.issued = ms(9900);
+  stale.applied = ms(10016);
+  Builder b;
+  b.at(ms(0), 0, EventKind::Acquired);
+  b.at(ms(10000), 1, EventKind::Acquired);
+  History h = b.history();
+  h.add(newer);
+  h.add(stale);
+  return h;
+}
+
+TEST(CheckerFencing, AStaleWriteIsReportedWhenTheStoreAppliedIt) {
+  Verdict v = check_fencing(delayed_stale_write());
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.summary,
+            "VIOLATED: 1 stale writes accepted (client 0's write with no token applied at "
+            "10.016000s accepted after client 1's with no token applied at 10.008000s); 2 "
+            "accepted writes, 0 refused");
+  ASSERT_EQ(v.details.size(), 1u);
+  EXPECT_NE(v.details[0].find("wrote 1, issued at 9.900000s, applied at 10.016000s (zxid 130)"),
+            std::string::npos)
+      << v.details[0];
+  EXPECT_EQ(v.details[0].find("19.018"), std::string::npos) << "not its reply's time";
+}
+
+TEST(CheckerLostUpdate, OverwrittenWritesAreNamedByTheirApplyTimes) {
+  LostUpdateInput in;
+  in.final_value = 1;
+  Verdict v = check_lost_update(delayed_stale_write(), in);
+  EXPECT_FALSE(v.ok);
+  ASSERT_EQ(v.details.size(), 1u);
+  EXPECT_EQ(v.details[0],
+            "value 1 written by client 1 (no token), issued at 10.005000s, applied at "
+            "10.008000s and client 0 (no token), issued at 9.900000s, applied at 10.016000s: "
+            "they read the same counter, 1 increment overwritten");
 }
 
 TEST(CheckerLostUpdate, UnknownOutcomesWidenTheRange) {

@@ -46,8 +46,10 @@ const bool quiet_client = [] { return setenv("LOCKSTEP_ZK_LOG", "off", 0) == 0; 
 // ---------------------------------------------------------------------------------------
 // The operations.
 
-// Reopen replaces a closed session with a new one (a no-op while it is open).
-enum class Kind { Create, Remove, Set, Get, Exists, Children, Multi, Close, Reopen };
+// Reopen replaces a closed session with a new one (a no-op while it is open). Expire is
+// the expire_session fault (issue 18 item 3), in its live form: the server ends the session
+// (a second handle with its id closes it), and the session learns it when it reconnects.
+enum class Kind { Create, Remove, Set, Get, Exists, Children, Multi, Close, Reopen, Expire };
 // An expected version: -1, the node's current version, a wrong one, or 0.
 enum class Ver { Any, Current, Wrong, Zero };
 
@@ -81,7 +83,7 @@ constexpr Duration kSimContainerInterval = 600s;
 
 // What the run covered, printed at the end.
 struct Coverage {
-  int64_t cases = 0, steps = 0, ok_steps = 0, events = 0, reaps = 0, closes = 0;
+  int64_t cases = 0, steps = 0, ok_steps = 0, events = 0, reaps = 0, closes = 0, expiries = 0;
   Duration slowest_reap{0};  // how long the live container manager took, at worst
 } g_cover;
 
@@ -105,6 +107,8 @@ const char* kind_name(Kind k) {
       return "close";
     case Kind::Reopen:
       return "reopen";
+    case Kind::Expire:
+      return "expire";
   }
   return "?";
 }
@@ -187,6 +191,7 @@ void showValue(const Step& s, std::ostream& os) {
       break;
     case Kind::Close:
     case Kind::Reopen:
+    case Kind::Expire:
       break;
   }
 }
@@ -284,6 +289,7 @@ rc::Gen<Step> gen_step() {
                                               {10, Kind::Children},
                                               {12, Kind::Multi},
                                               {2, Kind::Close},
+                                              {2, Kind::Expire},
                                               {6, Kind::Reopen}});
     s.session = *rc::gen::weightedElement<int>({{3, 0}, {2, 1}});
     switch (s.kind) {
@@ -319,6 +325,7 @@ rc::Gen<Step> gen_step() {
         break;
       case Kind::Close:
       case Kind::Reopen:
+      case Kind::Expire:
         break;
     }
     return s;
@@ -356,6 +363,9 @@ class Backend {
   // Waits for the container manager to reap `candidates` (empty containers that once
   // had children).
   virtual void reap(const std::vector<std::string>& candidates) = 0;
+  // Has the server expire session `index` (as the expire_session fault does); Ok once it
+  // has.
+  virtual Error expire(int index) = 0;
 
   template <class T>
   T await(Future<T> f) {
@@ -463,6 +473,10 @@ class SimBackend final : public Backend {
     Time next = (now / kSimContainerInterval + 1) * kSimContainerInterval + 1ms;
     h_.world().run(next, nullptr);
   }
+  Error expire(int index) override {
+    h_.server().expire_session(sessions[index]->id());
+    return Error::Ok;
+  }
   // The version a node has here now (0 if it is missing), to name "current".
   int32_t version_of(const std::string& path) {
     ReadResult r = h_.server().tree().exists(0, path, false);
@@ -496,6 +510,11 @@ class LiveBackend final : public Backend {
     return live_.store->connect(live_.env, kSessionTimeout);
   }
   Session& admin() override { return *live_.admin; }
+  Error expire(int index) override {
+    auto* zk = dynamic_cast<real::ZkSession*>(sessions[index].get());
+    if (!zk) throw std::runtime_error("live: not a ZooKeeper session");
+    return await(zk->expire());
+  }
   void reap(const std::vector<std::string>& candidates) override {
     // The server's container manager runs every 500 ms (scripts/zk). Every candidate is
     // one ZooKeeper must delete (empty, had children), so the generous bound costs nothing
@@ -644,6 +663,19 @@ std::string run_step(Backend& b, const Step& st, const Versions& v) {
       b.closed[st.session] = true;
       os << "closed, state " << session_state_name(s.state());
       break;
+    case Kind::Expire: {
+      if (b.closed[st.session]) {
+        os << "closed already";
+        break;
+      }
+      const Error e = b.expire(st.session);
+      // The session hears of it when its connection drops and it reconnects.
+      const bool told = b.pump([&s] { return s.state() == SessionState::Expired; });
+      os << "expire: " << error_name(e) << ", state "
+         << (told ? session_state_name(s.state()) : "not told");
+      b.closed[st.session] = true;
+      break;
+    }
     case Kind::Reopen: {
       if (!b.closed[st.session]) {
         os << "open already";
@@ -756,9 +788,19 @@ std::string run_case(const std::vector<Step>& steps) {
           // A closing session's ephemerals go in the order of a Java HashSet of their full
           // paths (DataTree.killSession), which the simulator cannot know under the test's
           // base path: the events of one close are kept, and compared, as a sorted set.
-          if (st.kind == Kind::Close)
+          if (st.kind == Kind::Close || st.kind == Kind::Expire)
             std::sort(seen.begin() + static_cast<std::ptrdiff_t>(std::min(before[s], seen.size())),
                       seen.end());
+          // What the expired session's own watches hear is a race on a live server: the
+          // notifications of its ephemerals' deletes are written to its connection just
+          // before the server closes it, and the C client reads them or not (both seen on
+          // 3.8: [children_changed b, deleted a] and [session_ended(expired) x2]). Each of
+          // its watches hears one of the two; which is not compared.
+          if (st.kind == Kind::Expire && s == st.session && seen.size() > before[s]) {
+            const size_t heard = seen.size() - before[s];
+            seen.resize(before[s]);
+            seen.push_back("ended(" + std::to_string(heard) + " watches told)");
+          }
           ev[i][s] = show_events(seen);
         }
         order[i] = both[i]->zxid_order();
@@ -778,6 +820,7 @@ std::string run_case(const std::vector<Step>& steps) {
         ++g_cover.steps;
         if (out[0].rfind("Ok", 0) == 0) ++g_cover.ok_steps;
         if (st.kind == Kind::Close) ++g_cover.closes;
+        if (st.kind == Kind::Expire) ++g_cover.expiries;
         continue;
       }
       log << "    sim:  " << out[0] << "\n    live: " << out[1] << "\n";
@@ -878,7 +921,7 @@ TEST_F(LiveDifferential, RandomSequencesAgree) {
   else
     std::cout << "differential: " << params.maxSuccess << " sequences agree (" << g_cover.steps
               << " steps, " << g_cover.ok_steps << " Ok, " << g_cover.events << " watch events, "
-              << g_cover.closes << " closes, " << g_cover.reaps
+              << g_cover.closes << " closes, " << g_cover.expiries << " expiries, " << g_cover.reaps
               << " containers reaped, the slowest in " << format_duration(g_cover.slowest_reap)
               << ")\n";
 }
@@ -963,6 +1006,16 @@ TEST_F(LiveDifferential, KnownCasesAgree) {
        watching(mk(0, Kind::Get, "a")), watching(mk(0, Kind::Children, "")),
        watching(mk(1, Kind::Exists, "a")), watching(mk(1, Kind::Children, "")), mk(0, Kind::Close),
        mk(0, Kind::Reopen), mk(0, Kind::Create, "a", CreateMode::Ephemeral),
+       watching(mk(1, Kind::Get, "a"))},
+      // A session expired by the server (the expire_session fault): its ephemerals go,
+      // the other session's watches fire, its own watches hear it ended; then it is
+      // refused, and a new session takes its place.
+      {mk(0, Kind::Create, "a", CreateMode::Ephemeral), mk(0, Kind::Create, "b"),
+       mk(0, Kind::Create, "b/x", CreateMode::EphemeralSequential),
+       watching(mk(0, Kind::Exists, "a")), watching(mk(0, Kind::Children, "b")),
+       watching(mk(1, Kind::Exists, "a")), watching(mk(1, Kind::Children, "b")),
+       mk(0, Kind::Expire), mk(0, Kind::Get, "a"), mk(0, Kind::Expire), mk(1, Kind::Expire),
+       mk(0, Kind::Reopen), mk(0, Kind::Create, "a", CreateMode::Ephemeral), mk(1, Kind::Reopen),
        watching(mk(1, Kind::Get, "a"))},
       // A container emptied by a close goes; watches on it and its parent fire.
       {mk(0, Kind::Create, "b", CreateMode::Container),

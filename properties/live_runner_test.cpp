@@ -53,6 +53,7 @@ TEST(LiveWire, MessagesRoundTrip) {
   e.event.value = -7;
   e.event.outcome = WriteOutcome::Accepted;
   e.event.zxid = 77;
+  e.event.issued = Time(123000000);
   e.event.detail = "refused: a\\b\nc\td  e";
   auto back = decode_message(encode_message(e), 5);
   ASSERT_TRUE(back);
@@ -66,6 +67,7 @@ TEST(LiveWire, MessagesRoundTrip) {
   EXPECT_EQ(back->event.value, std::optional<int64_t>(-7));
   EXPECT_EQ(back->event.outcome, std::optional<WriteOutcome>(WriteOutcome::Accepted));
   EXPECT_EQ(back->event.zxid, std::optional<int64_t>(77));
+  EXPECT_EQ(back->event.issued, std::optional<Time>(Time(123000000)));
   EXPECT_EQ(back->event.detail, e.event.detail);
   EXPECT_EQ(encode_message(e).find('\n'), std::string::npos);
 
@@ -79,6 +81,7 @@ TEST(LiveWire, MessagesRoundTrip) {
   EXPECT_FALSE(bare_back->event.value);
   EXPECT_FALSE(bare_back->event.outcome);
   EXPECT_FALSE(bare_back->event.zxid);
+  EXPECT_FALSE(bare_back->event.issued);
   EXPECT_TRUE(bare_back->event.detail.empty());
 
   ClientMessage s;
@@ -93,9 +96,10 @@ TEST(LiveWire, MessagesRoundTrip) {
   EXPECT_EQ(s_back->passwd, s.passwd);
 
   EXPECT_FALSE(decode_message("E 1 2", 0));
-  EXPECT_FALSE(decode_message("E 1 2 99 - - - - x", 0));        // no such event kind
-  EXPECT_FALSE(decode_message("E 1 2 8 - - maybe - x", 0));     // no such write outcome
-  EXPECT_FALSE(decode_message("E 1 2 8 - - accepted z x", 0));  // a zxid that is no number
+  EXPECT_FALSE(decode_message("E 1 2 99 - - - - - x", 0));        // no such event kind
+  EXPECT_FALSE(decode_message("E 1 2 8 - - maybe - - x", 0));     // no such write outcome
+  EXPECT_FALSE(decode_message("E 1 2 8 - - accepted z - x", 0));  // a zxid that is no number
+  EXPECT_FALSE(decode_message("E 1 2 8 - - accepted 7 i x", 0));  // an issue time that is none
   EXPECT_FALSE(decode_message("Z whatever", 0));
 }
 

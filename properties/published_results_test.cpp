@@ -79,6 +79,29 @@ INSTANTIATE_TEST_SUITE_P(
       return name;
     });
 
+// Kleppmann 2016: a Redlock store that restarts without its data lets a second client win
+// a majority. Written as the narrative goes (the network split of his example, then the
+// store both sides reach restarted empty after the split's first grant), it fails for
+// every seed, not for the one it was tuned to.
+TEST(PublishedRedlockStoreRestart, FailsMutualExclusionForEverySeed) {
+  const std::string file = (std::filesystem::path(__FILE__).parent_path().parent_path() / "docs" /
+                            "repro" / "kleppmann-redlock" / "store-restart-without-data.json")
+                               .string();
+  Scenario sc = load_scenario(file);
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    SCOPED_TRACE(seed);
+    sc.seed = seed;
+    RunResult r = run_scenario(sc, RunOptions{false});
+    bool judged = false;
+    for (const auto& v : r.verdicts) {
+      if (v.checker != "mutual-exclusion") continue;
+      judged = true;
+      EXPECT_FALSE(v.ok) << v.summary;
+    }
+    EXPECT_TRUE(judged);
+  }
+}
+
 // etcd-session's ttl is the lease TTL its sessions open with (it was validated, then
 // ignored: the scenario's session timeout ran instead).
 TEST(EtcdSessionTtl, SessionsOpenWithTheLeaseTtl) {

@@ -93,8 +93,7 @@ TEST(Scenario, FormatIsOptionalAndANewerOneIsRefusedBeforeItsKeys) {
   EXPECT_EQ(error_of(R"({"format": 2, "algorithm": "recipe", "quorum": 3})"),
             "format: the file is scenario format 2, this lockstep reads format 1 (a newer "
             "lockstep wrote it)");
-  EXPECT_EQ(error_of(doc(R"("format": 18446744073709551615)")).rfind("format: the file is", 0),
-            0u);
+  EXPECT_EQ(error_of(doc(R"("format": 18446744073709551615)")).rfind("format: the file is", 0), 0u);
   EXPECT_EQ(error_of(doc(R"("format": "1")")),
             "format: must be an integer (this lockstep reads format 1), got \"1\"");
   EXPECT_EQ(error_of(doc(R"("format": 1.5)")),
@@ -342,9 +341,10 @@ TEST(Scenario, UnknownKeysAreRefusedEverywhere) {
   EXPECT_EQ(error_of(doc(R"("resource": {"fence": true})")), "resource.fence: unknown key");
   EXPECT_EQ(error_of(doc(R"("nemesis": {"kinds": ["pause"], "rate": 1})")),
             "nemesis.rate: unknown key");
-  EXPECT_EQ(error_of(with_fault(R"({"kind": "expire_session", "client": 0, "at": "1s",
+  EXPECT_EQ(
+      error_of(with_fault(R"({"kind": "expire_session", "client": 0, "at": "1s",
                                      "for": "1s"})")),
-            "faults[0].for: unknown key (expire_session takes kind, client, at, store, after_client)");
+      "faults[0].for: unknown key (expire_session takes kind, client, at, store, after_client)");
   EXPECT_EQ(error_of(with_fault(R"({"kind": "clock", "client": 0, "at": "1s",
                                      "strobe": {"swing": "1s", "period": "1s", "for": "1s",
                                                 "phase": "0s"}})")),
@@ -428,9 +428,10 @@ TEST(Scenario, BadFaultsAreNamedByEntry) {
   EXPECT_EQ(error_of(with_fault(R"({"client": 0, "at": "1s"})"))
                 .rfind(R"(faults[0]: "kind" is required)", 0),
             0u);
-  EXPECT_EQ(error_of(with_fault(R"({"kind": "pause", "client": "server", "at": "1s",
+  EXPECT_EQ(
+      error_of(with_fault(R"({"kind": "pause", "client": "server", "at": "1s",
                                      "for": "1s"})")),
-            R"(faults[0].client: must be a client index, "holder", "holder#N" or "waiter", got "server")");
+      R"(faults[0].client: must be a client index, "holder", "holder#N", "holder@K" or "waiter", got "server")");
   EXPECT_EQ(error_of(with_fault(R"({"kind": "clock", "client": 0, "at": "1s"})")),
             R"(faults[0]: clock takes exactly one of "drift", "jump", "strobe")");
   EXPECT_EQ(error_of(with_fault(R"({"kind": "clock", "client": 0, "at": "1s", "drift": "2%",

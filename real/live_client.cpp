@@ -226,6 +226,7 @@ class StreamRecorder final : public Recorder {
     m.event.hi = true_steady_now();
     sink_(m);
   }
+  std::optional<Time> stamp() override { return true_steady_now(); }
 
  private:
   const MessageSink& sink_;
@@ -338,7 +339,8 @@ std::string encode_message(const ClientMessage& m) {
                       (e.token ? std::to_string(*e.token) : "-") + " " +
                       (e.value ? std::to_string(*e.value) : "-") + " " +
                       (e.outcome ? std::string(write_outcome_name(*e.outcome)) : "-") + " " +
-                      (e.zxid ? std::to_string(*e.zxid) : "-") + " " + escape(e.detail);
+                      (e.zxid ? std::to_string(*e.zxid) : "-") + " " +
+                      (e.issued ? std::to_string(e.issued->count()) : "-") + " " + escape(e.detail);
       return s;
     }
     case ClientMessage::Kind::Session:
@@ -362,7 +364,7 @@ std::optional<ClientMessage> decode_message(std::string_view line, int client) {
   const std::string_view body = line.substr(2);
   switch (line[0]) {
     case 'E': {
-      if (!split_fields(body, 7, f)) return std::nullopt;
+      if (!split_fields(body, 8, f)) return std::nullopt;
       m.kind = ClientMessage::Kind::Event;
       HistoryEvent& e = m.event;
       e.client = client;
@@ -392,7 +394,12 @@ std::optional<ClientMessage> decode_message(std::string_view line, int client) {
         if (!number(f[6], z)) return std::nullopt;
         e.zxid = z;
       }
-      e.detail = unescape(f[7]);
+      if (f[7] != "-") {
+        int64_t t = 0;
+        if (!number(f[7], t)) return std::nullopt;
+        e.issued = Time(t);
+      }
+      e.detail = unescape(f[8]);
       return m;
     }
     case 'S': {

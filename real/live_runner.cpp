@@ -630,6 +630,7 @@ void Coordinator::handle(std::vector<ClientMessage> messages) {
         e.client = m.client;
         e.lo -= t0_;
         e.hi -= t0_;
+        if (e.issued) *e.issued -= t0_;
         c.last_hi = std::max(c.last_hi, e.hi);
         if (e.kind == EventKind::ClientDone) c.finished = true;
         if (e.kind == EventKind::ClientStart) c.finished = false;
@@ -797,6 +798,7 @@ Task<Error> collect_under(Session& s, const std::string& path, std::vector<std::
 struct Final {
   Error err = Error::Ok;
   std::vector<std::string> leftover;
+  std::vector<int64_t> owners;  // each leftover node's ephemeral owner (0: none)
   LostUpdateInput resource;
   bool cleaned = false;
   std::string problem;
@@ -816,6 +818,10 @@ Task<Final> finish(Env& env, Store& store, std::string lock_path, std::string ro
   if (self.err == Error::Ok && self.stat.ephemeral_owner != 0) f.leftover.push_back(lock_path);
   Error e = co_await collect_under(s, lock_path, f.leftover);
   if (e != Error::Ok) f.problem = "listing " + lock_path + ": " + std::string(error_name(e));
+  for (const auto& path : f.leftover) {
+    ExistsReply node = co_await s.exists(path);
+    f.owners.push_back(node.err == Error::Ok ? node.stat.ephemeral_owner : 0);
+  }
 
   const std::string rpath = resource_path(lock_path);
   GetReply got = co_await s.get(rpath);
@@ -908,6 +914,19 @@ LiveRunResult run_live(const LiveRunSpec& spec, LiveBackend& backend) {
     f.problem = "the cleanup did not finish in time";
   }
   if (!f.problem.empty()) result.problems.push_back(f.problem);
+  // An ephemeral left behind names its session, and the client whose session it was: what
+  // the liveness report says, so the node can be followed into the history. A live server
+  // does not say who created a persistent node.
+  for (size_t i = 0; i < f.leftover.size() && i < f.owners.size(); ++i) {
+    if (f.owners[i] == 0) continue;
+    char id[32];
+    std::snprintf(id, sizeof id, "0x%llx", static_cast<unsigned long long>(f.owners[i]));
+    std::string who = std::string("session ") + id;
+    for (size_t k = 0; k < clients.size(); ++k)
+      for (const auto& [store, ref] : clients[k].sessions)
+        if (ref.id == f.owners[i]) who = "client " + std::to_string(k) + "'s " + who;
+    f.leftover[i] += " (ephemeral of " + who + ")";
+  }
   result.cleaned = f.cleaned;
   if (!f.cleaned) result.problems.push_back(result.root + " is still in the store");
   result.elapsed = coordinator.end();

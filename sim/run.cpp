@@ -1,7 +1,9 @@
 #include "sim/run.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <exception>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -37,6 +39,8 @@ class SimRecorder final : public Recorder {
       : world_(world), history_(history), finished_(static_cast<size_t>(clients), false) {}
   void record(HistoryEvent e) override {
     e.lo = e.hi = world_.now();
+    if (e.kind == EventKind::ResourceWrite && e.accepted() && e.zxid)
+      if (auto it = applied_.find(*e.zxid); it != applied_.end()) e.applied = it->second;
     if (e.client >= 0 && e.client < static_cast<int>(finished_.size())) {
       if (e.kind == EventKind::ClientDone) finished_[e.client] = true;
       if (e.kind == EventKind::ClientStart) finished_[e.client] = false;
@@ -54,6 +58,9 @@ class SimRecorder final : public Recorder {
     history_.add(std::move(e));
     if (on_event) on_event(history_.events().back());
   }
+  std::optional<Time> stamp() override { return world_.now(); }
+  // The resource's set with this zxid was applied now.
+  void applied(int64_t zxid) { applied_[zxid] = world_.now(); }
   bool finished(int client) const { return finished_[client]; }
   // Sees every event once it is in the history (the fault injector's triggers).
   std::function<void(const HistoryEvent&)> on_event;
@@ -62,17 +69,44 @@ class SimRecorder final : public Recorder {
   World& world_;
   History& history_;
   std::vector<bool> finished_;
+  // When each resource write was applied, by zxid: the latest with that zxid (a store that
+  // restarts empty numbers its transactions again).
+  std::map<int64_t, Time> applied_;
 };
 
 bool has_faults(const Scenario& s) { return !s.faults.empty() || s.nemesis.enabled; }
 
+// A node left behind, and who made it: what a liveness report names, so a reader can
+// follow the node to the session (and client) in the trace.
+std::string leftover_text(ZkServer& server, const std::string& path) {
+  DataTree& tree = server.tree();
+  const int64_t stored = tree.stored_ephemeral_owner(path);
+  // A normal session id is positive; the TTL and container encodings set the top bit.
+  const bool ephemeral = stored > 0;
+  const int64_t session = ephemeral ? stored : tree.creator_of(path);
+  char id[32];
+  std::snprintf(id, sizeof id, "0x%llx", static_cast<unsigned long long>(session));
+  const int client = server.opener_of(session);
+  const std::string who =
+      (client >= 0 ? "client " + std::to_string(client) + "'s " : "") + "session " + id;
+  if (ephemeral)
+    return path + " (ephemeral of " + who +
+           (server.session_client(session) >= 0 ? ", still open)" : ")");
+  const std::string kind = tree.ttl_ms_of(path) > 0 ? "TTL node"
+                           : stored < 0             ? "container"
+                                                    : "persistent";
+  return path + " (" + kind + ", created by " + who + ")";
+}
+
 // What stays behind under the lock path: every node below it, and the lock path itself
 // when it is a lock node rather than a directory (zk-slow's single ephemeral).
-std::vector<std::string> leftover_nodes(DataTree& tree, const std::string& lock_path) {
+std::vector<std::string> leftover_nodes(ZkServer& server, const std::string& lock_path) {
+  DataTree& tree = server.tree();
   std::vector<std::string> out;
   ReadResult self = tree.exists(0, lock_path, false);
-  if (self.err == Error::Ok && self.stat.ephemeral_owner != 0) out.push_back(lock_path);
-  for (auto& p : tree.paths_under(lock_path)) out.push_back(p);
+  if (self.err == Error::Ok && self.stat.ephemeral_owner != 0)
+    out.push_back(leftover_text(server, lock_path));
+  for (auto& p : tree.paths_under(lock_path)) out.push_back(leftover_text(server, p));
   return out;
 }
 
@@ -190,6 +224,13 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
   SharedRegistry shared;
 
   SimRecorder recorder(world, result.history, sc.clients);
+  {
+    ZkServer& keeper = resource_server ? *resource_server : server;
+    keeper.on_set_applied = [&recorder, rpath = resource_path(sc.lock_path)](
+                                const std::string& path, int64_t zxid) {
+      if (path == rpath) recorder.applied(zxid);
+    };
+  }
   std::vector<std::unique_ptr<Process>> clients;
   auto workload = [&] {
     WorkloadConfig cfg;
@@ -322,7 +363,7 @@ RunResult run_scenario(const Scenario& sc, const RunOptions& options) {
         final_resource(resource_server ? resource_server->tree() : server.tree(), sc.lock_path);
   for (int i = 0; i < sc.clients; ++i) facts.all_clients_done &= recorder.finished(i);
   for (size_t k = 0; k < servers.size(); ++k)
-    for (auto& p : leftover_nodes(servers[k]->tree(), sc.lock_path))
+    for (auto& p : leftover_nodes(*servers[k], sc.lock_path))
       facts.leftover_nodes.push_back(servers.size() == 1 ? p
                                                          : "store " + std::to_string(k) + ":" + p);
   for (auto& sv : servers) facts.store_requests += sv->stats().requests;

@@ -49,9 +49,10 @@ struct ServerSpec {
 // A process or the server, as a fault names it.
 struct Target {
   // NthHolder: the client of the run's index-th grant ("holder#2"), whether or not it
-  // still holds.
-  enum class Kind { Index, Holder, Waiter, Server, NthHolder } kind = Kind::Index;
-  int index = 0;  // the client (Index), or N (NthHolder)
+  // still holds. HolderOnStore: the client whose lock key is on store `index` when the
+  // fault strikes ("holder@2"), for algorithms over several stores such as redlock.
+  enum class Kind { Index, Holder, Waiter, Server, NthHolder, HolderOnStore } kind = Kind::Index;
+  int index = 0;  // the client (Index), N (NthHolder), or the store (HolderOnStore)
   bool operator==(const Target&) const = default;
 };
 

@@ -199,7 +199,8 @@ std::optional<int> read_ordinal(std::string_view text) {
   return n;
 }
 
-Target read_target(const json& v, const std::string& path, int clients, bool server_ok) {
+Target read_target(const json& v, const std::string& path, int clients, bool server_ok,
+                   int stores) {
   if (v.is_string()) {
     const std::string& s = v.get_ref<const std::string&>();
     if (s == "holder") return Target{Target::Kind::Holder, 0};
@@ -213,6 +214,19 @@ Target read_target(const json& v, const std::string& path, int clients, bool ser
                  show(v));
       return Target{Target::Kind::NthHolder, *n};
     }
+    // "holder@K": the client whose lock key is on store K when the fault strikes.
+    if (s.starts_with("holder@")) {
+      const std::string_view k = std::string_view(s).substr(7);
+      bool digits = !k.empty() && k.size() <= 7;
+      for (char c : k) digits = digits && c >= '0' && c <= '9';
+      if (!digits)
+        fail(path, "the store after \"holder@\" must be a store index from 0, got " + show(v));
+      const int store = std::stoi(std::string(k));
+      if (store >= stores)
+        fail(path, "store " + std::to_string(store) +
+                       " out of range (stores: " + std::to_string(stores) + ")");
+      return Target{Target::Kind::HolderOnStore, store};
+    }
     if (s == "server" && server_ok) return Target{Target::Kind::Server, 0};
   } else if (v.is_number_integer()) {
     bool in_range = !(v.is_number_unsigned() && v.get<uint64_t>() >= uint64_t(INT_MAX)) &&
@@ -221,7 +235,7 @@ Target read_target(const json& v, const std::string& path, int clients, bool ser
       fail(path, "client " + show(v) + " out of range (clients: " + std::to_string(clients) + ")");
     return Target{Target::Kind::Index, static_cast<int>(v.get<int64_t>())};
   }
-  fail(path, std::string("must be a client index, \"holder\", \"holder#N\"") +
+  fail(path, std::string("must be a client index, \"holder\", \"holder#N\", \"holder@K\"") +
                  (server_ok ? ", \"waiter\" or \"server\"" : " or \"waiter\"") + ", got " +
                  show(v));
 }
@@ -254,6 +268,8 @@ ordered_json target_json(const Target& t) {
       return "server";
     case Target::Kind::NthHolder:
       return "holder#" + std::to_string(t.index);
+    case Target::Kind::HolderOnStore:
+      return "holder@" + std::to_string(t.index);
     case Target::Kind::Index:
       break;
   }

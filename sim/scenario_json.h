@@ -76,7 +76,8 @@ std::string read_string(const json& v, const std::string& path);
 std::string read_choice(const json& v, const std::string& path,
                         const std::vector<std::string>& choices);
 // A client index below `clients`, "holder", "waiter", or (if server_ok) "server".
-Target read_target(const json& v, const std::string& path, int clients, bool server_ok);
+Target read_target(const json& v, const std::string& path, int clients, bool server_ok,
+                   int stores = 1);
 // "min" and "max" of `o` over `r`, min <= max.
 LatencyRange read_range(const Obj& o, LatencyRange r);
 

@@ -68,6 +68,12 @@ Time effective_end(const BeliefInterval& b);
 // effective ends): sharing a single instant is a hand-over, not an overlap.
 bool overlap(const BeliefInterval& a, const BeliefInterval& b);
 
+// A ResourceWrite's moment as a report names it, saying which of its times it is:
+// "applied at T" when the store's apply time is known (the simulator), else "completed at
+// T" (lo). write_times() adds the issue time when known: "issued at I, applied at A".
+std::string write_when(const HistoryEvent& write);
+std::string write_times(const HistoryEvent& write);
+
 // "mutual-exclusion": no two clients' belief intervals overlap.
 Verdict check_mutual_exclusion(const History& h);
 

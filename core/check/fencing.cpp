@@ -25,8 +25,8 @@ std::string token_text(const std::optional<uint64_t>& t) {
 std::string describe(const Write& w) {
   std::string out = "client " + std::to_string(w.event->client) + " (" +
                     token_text(w.event->token) + ", granted at " + format_instant(w.granted) +
-                    ") wrote " + std::to_string(w.event->value.value_or(0)) + " at " +
-                    format_instant(w.event->lo);
+                    ") wrote " + std::to_string(w.event->value.value_or(0)) + ", " +
+                    write_times(*w.event);
   out += " (zxid " + std::to_string(w.zxid) + ")";
   return out;
 }
@@ -107,9 +107,9 @@ Verdict check_fencing(const History& h) {
       ++stale;
       if (first.empty())
         first = "client " + std::to_string(w.event->client) + "'s write with " +
-                token_text(w.event->token) + " at " + format_instant(w.event->lo) +
+                token_text(w.event->token) + " " + write_when(*w.event) +
                 " accepted after client " + std::to_string(blame->event->client) + "'s with " +
-                token_text(blame->event->token) + " at " + format_instant(blame->event->lo);
+                token_text(blame->event->token) + " " + write_when(*blame->event);
       if (v.details.size() < kMaxDetails) {
         v.details.push_back(describe(w) + ", accepted after " + describe(*blame) + ": " + why);
         name_client(v, w.event->client);

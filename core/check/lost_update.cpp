@@ -11,8 +11,8 @@ constexpr size_t kMaxDetails = 50;
 
 std::string who(const HistoryEvent& e) {
   return "client " + std::to_string(e.client) + " (" +
-         (e.token ? "token " + std::to_string(*e.token) : std::string("no token")) + ") at " +
-         format_instant(e.lo);
+         (e.token ? "token " + std::to_string(*e.token) : std::string("no token")) + "), " +
+         write_times(e);
 }
 
 }  // namespace

@@ -239,6 +239,7 @@ Error DataTree::apply_create(Txn& txn, int64_t session, const std::string& path,
 
   Node node;
   node.data = data;
+  node.creator = session;
   node.stat.czxid = node.stat.mzxid = node.stat.pzxid = txn.zxid;
   node.stat.ctime = node.stat.mtime = txn.now_ms;
   if (mode == CreateMode::Container) {
@@ -477,10 +478,11 @@ ReadResult DataTree::children(int64_t session, const std::string& path, bool wat
   return r;
 }
 
-void DataTree::kill_session(int64_t session, std::vector<WatchFire>& fired) {
-  // Dropping its registrations first is the same as ZooKeeper closing the connection
-  // after the deletes: the dead session is told nothing either way.
-  drop_watches(session);
+void DataTree::kill_session(int64_t session, std::vector<WatchFire>& fired, bool tell_owner) {
+  // Without `tell_owner` (its connection is gone, or it closed the session itself), dropping
+  // its registrations first is the same as ZooKeeper closing the connection after the
+  // deletes: the dead session is told nothing either way.
+  if (!tell_owner) drop_watches(session);
   Txn txn;
   txn.zxid = next_zxid();
   auto it = ephemerals_.find(session);
@@ -490,6 +492,7 @@ void DataTree::kill_session(int64_t session, std::vector<WatchFire>& fired) {
   }
   ephemerals_.erase(session);
   commit(txn, fired);
+  if (tell_owner) drop_watches(session);
 }
 
 void DataTree::drop_watches(int64_t session) {
@@ -587,6 +590,11 @@ int64_t DataTree::stored_ephemeral_owner(const std::string& path) const {
 int64_t DataTree::ttl_ms_of(const std::string& path) const {
   auto it = nodes_.find(path);
   return it == nodes_.end() ? 0 : it->second.ttl_ms;
+}
+
+int64_t DataTree::creator_of(const std::string& path) const {
+  auto it = nodes_.find(path);
+  return it == nodes_.end() ? 0 : it->second.creator;
 }
 
 std::set<int64_t> DataTree::data_watchers(const std::string& path) const {

@@ -78,7 +78,10 @@ class DataTree {
 
   // The session is gone (expired or closed): its ephemerals are deleted in one
   // transaction (watches fire for other sessions) and its own watches are dropped.
-  void kill_session(int64_t session, std::vector<WatchFire>& fired);
+  // Ends a session: its ephemerals go and the watches on them fire. With `tell_owner`, the
+  // session's own watches fire too (then go), as when ZooKeeper ends a session whose
+  // connection is still open: it sends the notifications before it closes the connection.
+  void kill_session(int64_t session, std::vector<WatchFire>& fired, bool tell_owner = false);
   // The session's connection went away: the server forgets its watches (the client
   // re-registers them with set_watches when it reconnects).
   void drop_watches(int64_t session);
@@ -107,6 +110,8 @@ class DataTree {
   int64_t stored_ephemeral_owner(const std::string& path) const;
   // A TTL node's TTL in milliseconds; 0 for any other node, or no node.
   int64_t ttl_ms_of(const std::string& path) const;
+  // The session that created the node; 0 if no such node.
+  int64_t creator_of(const std::string& path) const;
   // Registrations of one table, for tests: sessions watching `path`.
   std::set<int64_t> data_watchers(const std::string& path) const;
   std::set<int64_t> child_watchers(const std::string& path) const;
@@ -119,6 +124,9 @@ class DataTree {
     // client sees. num_children and data_length are filled in there too.
     Stat stat;
     int64_t ttl_ms = 0;  // > 0 for TTL nodes
+    // The session whose create made it, kept for every mode: what a report names as the
+    // owner of a node left behind (ZooKeeper keeps it for ephemerals only).
+    int64_t creator = 0;
     bool container = false;
     bool read_only = false;          // /zookeeper/config: world-readable only
     std::set<std::string> children;  // names

@@ -30,7 +30,7 @@ using namespace scenario_json;
 
 void read_client(const Obj& o, const FaultLimits& limits, Fault& f, bool server_ok) {
   if (const json* v = o.find("client"))
-    f.target = read_target(*v, o.at("client"), limits.clients, server_ok);
+    f.target = read_target(*v, o.at("client"), limits.clients, server_ok, limits.stores);
 }
 
 void read_for(const Obj& o, Fault& f) {
@@ -97,6 +97,8 @@ std::string target_text(const std::optional<Target>& t) {
       return "the server";
     case Target::Kind::NthHolder:
       return "the holder of grant " + std::to_string(t->index);
+    case Target::Kind::HolderOnStore:
+      return "the holder of the key on store " + std::to_string(t->index);
     case Target::Kind::Index:
       break;
   }

@@ -111,6 +111,35 @@ void FaultInjector::restart_later(int client, Duration after) {
   });
 }
 
+namespace {
+
+// The client whose lock key is on `server` now: the creator of the lock path's own node
+// when it is one (an ephemeral or TTL node, as zk-slow's), else of its oldest child (the
+// head of a queue, the incarnation of a Redlock key that counts). -1 if there is none, or
+// the server is down.
+int key_holder(ZkServer& server, const std::string& lock_path) {
+  if (!server.up()) return -1;
+  DataTree& tree = server.tree();
+  if (tree.exists(0, lock_path, false).err == Error::Ok &&
+      tree.stored_ephemeral_owner(lock_path) != 0)
+    return server.opener_of(tree.creator_of(lock_path));
+  ReadResult kids = tree.children(0, lock_path, false);
+  if (kids.err != Error::Ok) return -1;
+  int64_t oldest = 0;
+  std::string head;
+  for (const std::string& name : kids.children) {
+    const std::string path = lock_path == "/" ? "/" + name : lock_path + "/" + name;
+    const ReadResult node = tree.exists(0, path, false);
+    if (node.err == Error::Ok && (head.empty() || node.stat.czxid < oldest)) {
+      oldest = node.stat.czxid;
+      head = path;
+    }
+  }
+  return head.empty() ? -1 : server.opener_of(tree.creator_of(head));
+}
+
+}  // namespace
+
 int FaultInjector::resolve(const Target& t) const {
   switch (t.kind) {
     case Target::Kind::Index:
@@ -123,6 +152,8 @@ int FaultInjector::resolve(const Target& t) const {
         if (e.kind == EventKind::Acquired && ++grants == t.index) return e.client;
       return -1;
     }
+    case Target::Kind::HolderOnStore:
+      return key_holder(store_server(t.index), scenario_.lock_path);
     case Target::Kind::Holder:
     case Target::Kind::Waiter:
       return roles_.client_in_role(w_.history->events(), t.kind == Target::Kind::Holder
@@ -162,10 +193,12 @@ void FaultInjector::apply(const Fault& f) {
   int client = f.target ? resolve(*f.target) : -1;
   const bool needs_client = f.target.has_value() && f.target->kind != Target::Kind::Server;
   if (needs_client && client < 0) {
-    const std::string who = f.target->kind == Target::Kind::Holder ? "no holder right now"
-                            : f.target->kind == Target::Kind::Waiter
-                                ? "no waiter right now"
-                                : "no grant " + std::to_string(f.target->index) + " yet";
+    const std::string who =
+        f.target->kind == Target::Kind::Holder   ? "no holder right now"
+        : f.target->kind == Target::Kind::Waiter ? "no waiter right now"
+        : f.target->kind == Target::Kind::HolderOnStore
+            ? "no key on store " + std::to_string(f.target->index) + " right now"
+            : "no grant " + std::to_string(f.target->index) + " yet";
     note(-1, std::string(fault_name(f.kind)) + ": skipped, " + who);
     return;
   }

@@ -251,10 +251,12 @@ std::string live_help(size_t indent) {
 std::optional<LiveFault> live_form(const Fault& sf) {
   const FaultDescriptor& d = fault_descriptor(sf.kind);
   if (d.live.params.empty() || (d.live.usable && !d.live.usable(sf))) return std::nullopt;
-  // Times that count from an event, and the holder of the Nth grant, are the simulator's
-  // alone so far: a live run schedules its faults by the clock.
+  // Times that count from an event, the holder of the Nth grant and the holder on a store
+  // are the simulator's alone so far: a live run schedules its faults by the clock.
   if (sf.after) return std::nullopt;
-  if (sf.target && sf.target->kind == Target::Kind::NthHolder) return std::nullopt;
+  if (sf.target && (sf.target->kind == Target::Kind::NthHolder ||
+                    sf.target->kind == Target::Kind::HolderOnStore))
+    return std::nullopt;
   LiveFault f{.kind = d.kind, .name = std::string(d.name)};
   if (live_names_client(sf.kind) && !sf.target && d.live.all_clients) {
     f.who = LiveFault::Who::All;

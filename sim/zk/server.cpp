@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <string_view>
 
 #include "core/json.h"
 #include "core/zk/listing_order.h"
@@ -49,6 +50,11 @@ int64_t ZkServer::wall_ms() const {
 int ZkServer::session_client(int64_t session) const {
   auto it = sessions_.find(session);
   return it == sessions_.end() ? -1 : it->second.client;
+}
+
+int ZkServer::opener_of(int64_t session) const {
+  auto it = openers_.find(session);
+  return it == openers_.end() ? -1 : it->second;
 }
 
 std::vector<int64_t> ZkServer::sessions_of(int client) const {
@@ -160,11 +166,18 @@ void ZkServer::kill(int64_t session, const char* why) {
   int client = it->second.client;
   sessions_.erase(it);
   std::vector<WatchFire> fires;
-  tree_.kill_session(session, fires);
+  // Expired from outside (a second handle closing it) while connected: as on a live
+  // ZooKeeper, the session's own watches on what its end deletes fire on its connection
+  // before the server closes it (properties/live_differential_test.cpp).
+  const bool tell_owner = conn && std::string_view(why) == "expired_on_demand";
+  tree_.kill_session(session, fires, tell_owner);
   if (world_.tracing())
     world_.trace("\"src\":\"" + name_ + "\",\"ev\":\"session_end\",\"why\":\"" + std::string(why) +
                  "\",\"session\":" + hex(session) + ",\"client\":" + std::to_string(client));
   send_fires(fires);
+  if (tell_owner)
+    for (const WatchFire& f : fires)
+      if (f.session == session) notify(conn, f);
   if (conn) {
     conn_session_.erase(conn->id);
     network_.close_by_server(conn);
@@ -219,6 +232,7 @@ void ZkServer::handle_connect(const ConnectionPtr& c, const Request& r) {
     info.conn = c;
     touch(info);
     sessions_[id] = info;
+    openers_[id] = c->client;
     conn_session_[c->id] = id;
     reply->session_id = id;
     reply->timeout_ms = info.timeout_ms;
@@ -275,6 +289,7 @@ void ZkServer::handle_op(const ConnectionPtr& c, int64_t session, const Request&
       SetReply sr = tree_.set(r.path, r.data, r.version, now, fires);
       reply->err = sr.err;
       reply->stat = sr.stat;
+      if (sr.err == Error::Ok && on_set_applied) on_set_applied(r.path, sr.stat.mzxid);
       break;
     }
     case RequestKind::Multi:
@@ -335,19 +350,23 @@ void ZkServer::send_fires(const std::vector<WatchFire>& fires) {
   for (const WatchFire& f : fires) {
     auto s = sessions_.find(f.session);
     if (s == sessions_.end() || !s->second.conn) continue;
-    auto n = std::make_shared<Reply>();
-    n->kind = ReplyKind::Notification;
-    n->xid = -1;
-    n->event = f.type;
-    n->path = f.path;
-    n->zxid = tree_.last_zxid();
-    ++stats_.notifications;
-    if (world_.tracing())
-      world_.trace("\"src\":\"" + name_ + "\",\"ev\":\"watch\",\"session\":" + hex(f.session) +
-                   ",\"type\":\"" + std::string(watch_event_name(f.type)) +
-                   "\",\"path\":" + json_quote(f.path));
-    send(s->second.conn, n);
+    notify(s->second.conn, f);
   }
+}
+
+void ZkServer::notify(const ConnectionPtr& conn, const WatchFire& f) {
+  auto n = std::make_shared<Reply>();
+  n->kind = ReplyKind::Notification;
+  n->xid = -1;
+  n->event = f.type;
+  n->path = f.path;
+  n->zxid = tree_.last_zxid();
+  ++stats_.notifications;
+  if (world_.tracing())
+    world_.trace("\"src\":\"" + name_ + "\",\"ev\":\"watch\",\"session\":" + hex(f.session) +
+                 ",\"type\":\"" + std::string(watch_event_name(f.type)) +
+                 "\",\"path\":" + json_quote(f.path));
+  send(conn, n);
 }
 
 void ZkServer::send(const ConnectionPtr& c, std::shared_ptr<Reply> reply) {

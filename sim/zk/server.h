@@ -53,6 +53,9 @@ class ZkServer {
   // Set to make the next matching request lose its reply (the connection breaks after
   // the request is applied). Returns false when the request should be answered.
   std::function<bool(int client, int store, RequestKind kind)> lose_reply;
+  // Told of each set the server applies (path, the zxid it got): how a run learns when a
+  // resource write took effect, in the store's order, whenever its reply arrives.
+  std::function<void(const std::string& path, int64_t zxid)> on_set_applied;
 
   DataTree& tree() { return tree_; }
   Process& process() { return process_; }
@@ -64,6 +67,9 @@ class ZkServer {
   int session_client(int64_t session) const;
   // The live sessions a client owns, in id order.
   std::vector<int64_t> sessions_of(int client) const;
+  // The client that opened a session, whether it is still open or not (-1 if none did):
+  // what a report names as the owner of a node left behind.
+  int opener_of(int64_t session) const;
 
  private:
   struct SessionInfo {
@@ -82,6 +88,8 @@ class ZkServer {
   void handle_connect(const ConnectionPtr& c, const Request& r);
   void handle_op(const ConnectionPtr& c, int64_t session, const Request& r);
   void kill(int64_t session, const char* why);
+  // One watch notification, on a connection.
+  void notify(const ConnectionPtr& conn, const WatchFire& f);
   void send_fires(const std::vector<WatchFire>& fires);
   void send(const ConnectionPtr& c, std::shared_ptr<Reply> reply);
   void tick();
@@ -100,6 +108,7 @@ class ZkServer {
   Prng listing_order_;
   DataTree tree_;
   std::map<int64_t, SessionInfo> sessions_;
+  std::map<int64_t, int> openers_;            // every session ever opened -> its client
   std::map<uint64_t, int64_t> conn_session_;  // connection id -> session
   std::vector<ConnectionPtr> connections_;    // every accepted one, for a crash to break
   bool up_ = true;
