@@ -127,7 +127,7 @@ int key_holder(ZkServer& server, const std::string& lock_path) {
   if (kids.err != Error::Ok) return -1;
   int64_t oldest = 0;
   std::string head;
-  for (const std::string& name : kids.children) {
+  for (const std::string& name : *kids.children) {
     const std::string path = lock_path == "/" ? "/" + name : lock_path + "/" + name;
     const ReadResult node = tree.exists(0, path, false);
     if (node.err == Error::Ok && (head.empty() || node.stat.czxid < oldest)) {
