@@ -16,6 +16,10 @@ std::string_view event_kind_name(EventKind k) {
       return "acquire_failed";
     case EventKind::LostObserved:
       return "lost_observed";
+    case EventKind::RenewStart:
+      return "renew_start";
+    case EventKind::Renewed:
+      return "renewed";
     case EventKind::ReleaseStart:
       return "release_start";
     case EventKind::Released:

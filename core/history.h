@@ -19,6 +19,8 @@ enum class EventKind {
   Acquired,       // token, if the lease has one
   AcquireFailed,  // detail: the library's error
   LostObserved,   // the algorithm signalled the lease lost
+  RenewStart,     // the lock began a renewal of the lease; value: the renewal's number
+  Renewed,        // that renewal succeeded (the lock's word: held since the grant)
   ReleaseStart,
   Released,       // detail: release error, if any
   ResourceRead,   // value, token

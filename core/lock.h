@@ -18,6 +18,30 @@
 
 namespace lockstep {
 
+// How a lock that renews its lease (a refresh, an extend, a heartbeat) tells its holder
+// what each renewal came to. A renewal that succeeds says "still held, without a break
+// since the grant"; the "renewal" checker holds the lock to that word (docs/check.md).
+// The lock calls started() before it sends a renewal and succeeded(id) with the number
+// started() gave once the renewal worked; the holder listens (the workload records them
+// as renew_start and renewed). Nobody listening: the calls do nothing.
+class Renewals {
+ public:
+  using Listener = std::function<void(bool succeeded, uint64_t id)>;
+  uint64_t started() {
+    const uint64_t id = ++count_;
+    if (listener_) listener_(false, id);
+    return id;
+  }
+  void succeeded(uint64_t id) {
+    if (listener_) listener_(true, id);
+  }
+  void listen(Listener listener) { listener_ = std::move(listener); }
+
+ private:
+  uint64_t count_ = 0;
+  Listener listener_;
+};
+
 // What a successful acquire hands the caller.
 struct Lease {
   // Grows with every grant of the lock (czxid, sequence number, stored counter, ...);
@@ -31,6 +55,8 @@ struct Lease {
   // Set when the algorithm itself concludes the lock is (or may be) lost. Invalid
   // (never set) for algorithms that never say so.
   Future<Unit> lost;
+  // Where the lock reports its renewals of this lease; null for locks that report none.
+  std::shared_ptr<Renewals> renewals;
 };
 
 struct AcquireResult {

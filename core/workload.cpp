@@ -275,6 +275,13 @@ Task<void> run_client(Env& env, Recorder& recorder, WorkloadConfig config) {
     HistoryEvent acquired = event(me, EventKind::Acquired);
     acquired.token = token;
     recorder.record(acquired);
+    // What the lock says of its renewals, while the client believes it holds.
+    if (got.lease.renewals)
+      got.lease.renewals->listen([&recorder, me](bool succeeded, uint64_t id) {
+        HistoryEvent e = event(me, succeeded ? EventKind::Renewed : EventKind::RenewStart);
+        e.value = static_cast<int64_t>(id);
+        recorder.record(e);
+      });
 
     // The client stops believing the moment the algorithm says the lock is lost, even
     // while a request of its critical section is still waiting for an answer.
@@ -297,6 +304,7 @@ Task<void> run_client(Env& env, Recorder& recorder, WorkloadConfig config) {
       recorder.record(event(me, EventKind::LostObserved));
     }
     section_over.set(Unit{});
+    if (got.lease.renewals) got.lease.renewals->listen(nullptr);
 
     recorder.record(event(me, EventKind::ReleaseStart));
     ReleaseResult released = co_await lock->release();

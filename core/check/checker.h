@@ -121,6 +121,14 @@ struct LostUpdateInput {
 // the check (missing_field).
 Verdict check_lost_update(const History& h, const LostUpdateInput& in);
 
+// "renewal", for runs whose lock reported renewals of its leases (Lease::renewals): a
+// renewal that succeeded says the lease was held without a break since its grant, so
+// none may succeed whose start certainly came after another client's grant that
+// certainly came after this lease's (a lock that lost the lease and took it again
+// unseen, say). Renewals begun before that other grant are not judged: their success
+// may have been true when it happened.
+Verdict check_renewal(const History& h);
+
 // "token-sanity", for runs where some grant carries a token: distinct grants have
 // distinct tokens, and tokens grow in grant order. A grant happened somewhere between its
 // AcquireStart and its Acquired; a grant with a lower token is a violation only when

@@ -25,6 +25,11 @@ Verdict lost_update(const History& h, const RunFacts& f) {
   return check_lost_update(h, f.final_resource);
 }
 Verdict token_sanity(const History& h, const RunFacts&) { return check_token_sanity(h); }
+bool with_renewals(const History& h, const RunFacts&) {
+  return std::any_of(h.events().begin(), h.events().end(),
+                     [](const HistoryEvent& e) { return e.kind == EventKind::Renewed; });
+}
+Verdict renewal(const History& h, const RunFacts&) { return check_renewal(h); }
 Verdict liveness(const History& h, const RunFacts& f) {
   return check_liveness(h, LivenessInput{.clients = f.clients,
                                          .cycles = f.cycles,
@@ -76,6 +81,10 @@ const std::vector<CheckerRow>& checker_table() {
        .needs = "faults (judged after they stop)",
        .applies = with_faults,
        .check = liveness_after_quiet},
+      {.name = "renewal",
+       .needs = "a successful renewal reported by the lock",
+       .applies = with_renewals,
+       .check = renewal},
   };
   return table;
 }

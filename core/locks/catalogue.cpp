@@ -10,6 +10,7 @@
 #include "core/locks/lease_fenced.h"
 #include "core/locks/local_lock.h"
 #include "core/locks/recipe.h"
+#include "core/locks/redis_semaphore_175.h"
 #include "core/locks/redlock.h"
 #include "core/locks/zk_fast.h"
 #include "core/locks/zk_slow.h"
@@ -243,6 +244,28 @@ std::vector<AlgorithmInfo> make_catalogue() {
       .options = {bug_option()},
       .sessionless = true,  // KazooClient opens a new session after expiry
       .make = locks::make_kazoo_170,
+  });
+  all.push_back({
+      .name = "redis-semaphore-175",
+      .summary = "redis-semaphore Mutex before the fix of issue #175 "
+                 "(https://github.com/swarthy/redis-semaphore/issues/175): a refresh that "
+                 "finds its expired key gone sets it again and says nothing. Fix "
+                 "(bug=false, PR #177): the lock is lost, onLockLost is called; reports its "
+                 "refreshes as renewals (the renewal checker); no token",
+      .options =
+          {
+              {.key = "lock_timeout",
+               .type = T::Duration,
+               .default_value = "10s",
+               .min = "1ms",
+               .help = "the key's expiry (lockTimeout)"},
+              {.key = "refresh_interval",
+               .type = T::Duration,
+               .help = "how often the lock is refreshed; absent: 0.8 x lock_timeout; 0: never"},
+              bug_option(),
+          },
+      .sessionless = true,  // Redis: a client reconnects and goes on
+      .make = locks::make_redis_semaphore_175,
   });
   return all;
 }
