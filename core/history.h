@@ -19,8 +19,6 @@ enum class EventKind {
   Acquired,       // token, if the lease has one
   AcquireFailed,  // detail: the library's error
   LostObserved,   // the algorithm signalled the lease lost
-  RenewStart,     // the lock began a renewal of the lease; value: the renewal's number
-  Renewed,        // that renewal succeeded (the lock's word: held since the grant)
   ReleaseStart,
   Released,       // detail: release error, if any
   ResourceRead,   // value, token
@@ -30,6 +28,10 @@ enum class EventKind {
   ClientCrashed,
   Fault,  // detail: the fault; client: -1 for server-side faults
   Note,   // anything else worth seeing in a trace
+  // Last, so the numbers of the kinds above stay what they were (the live client's
+  // messages carry them).
+  RenewStart,  // the lock began a renewal of the lease; value: the renewal's number
+  Renewed,     // that renewal succeeded (the lock's word: held since the grant)
 };
 std::string_view event_kind_name(EventKind k);
 

@@ -371,7 +371,7 @@ std::optional<ClientMessage> decode_message(std::string_view line, int client) {
       int64_t lo = 0, hi = 0;
       int kind = 0;
       if (!number(f[0], lo) || !number(f[1], hi) || !number(f[2], kind)) return std::nullopt;
-      if (kind < 0 || kind > static_cast<int>(EventKind::Note)) return std::nullopt;
+      if (kind < 0 || kind > static_cast<int>(EventKind::Renewed)) return std::nullopt;
       e.lo = Time(lo);
       e.hi = Time(hi);
       e.kind = static_cast<EventKind>(kind);
