@@ -387,7 +387,8 @@ class Backend {
 
   // The sessions s0 and s1 and what they saw.
   std::shared_ptr<Session> sessions[2];
-  bool closed[2] = {false, false};
+  bool closed[2] = {false, false};    // not open: closed or expired
+  bool released[2] = {false, false};  // close() called on the handle
   std::vector<std::string> events[2];
   // Container nodes this store said it created (absolute paths).
   std::set<std::string> containers;
@@ -659,15 +660,14 @@ std::string run_step(Backend& b, const Step& st, const Versions& v) {
       break;
     }
     case Kind::Close:
-      // Closed or expired already: the client holds no session to close (the C client's
-      // handle is gone; the adapter would answer Closing from then on, the simulator
-      // SessionExpired).
-      if (b.closed[st.session]) {
+      // An expired session's handle is still the client's to close; once closed, every
+      // call is refused with Closing (store.h), so there is nothing left to close.
+      if (b.released[st.session]) {
         os << "closed already";
         break;
       }
       b.await(s.close());
-      b.closed[st.session] = true;
+      b.closed[st.session] = b.released[st.session] = true;
       os << "closed, state " << session_state_name(s.state());
       break;
     case Kind::Expire: {
@@ -692,7 +692,7 @@ std::string run_step(Backend& b, const Step& st, const Versions& v) {
       os << "reopened: " << error_name(c.err);
       if (c.err != Error::Ok) throw std::runtime_error(b.name() + ": reconnect failed");
       b.sessions[st.session] = c.session;
-      b.closed[st.session] = false;
+      b.closed[st.session] = b.released[st.session] = false;
       break;
     }
   }
@@ -845,7 +845,7 @@ std::string run_case(const std::vector<Step>& steps) {
       g_cover.events += static_cast<int64_t>(live.events[i].size());
     for (Backend* b : both)
       for (int i = 0; i < nsessions; ++i)
-        if (b->sessions[i] && !b->closed[i]) b->await(b->sessions[i]->close());
+        if (b->sessions[i] && !b->released[i]) b->await(b->sessions[i]->close());
   } catch (...) {
     Error ignored;
     real::run_task(g_live->env, cleanup_live(*g_live->admin, base, &ignored), 30s);
@@ -1004,6 +1004,9 @@ TEST_F(LiveDifferential, KnownCasesAgree) {
       // A container create in a multi: Unimplemented as a whole, nothing applied.
       {multi(0, {sub(OpType::Create, "a"), sub(OpType::Create, "c", CreateMode::Container)}),
        mk(1, Kind::Exists, "a")},
+      // An expired session closed by its client: refused with Closing from then on.
+      {mk(0, Kind::Expire), mk(0, Kind::Get, "a"), mk(0, Kind::Close), mk(0, Kind::Get, "a"),
+       mk(0, Kind::Close), mk(0, Kind::Reopen), mk(0, Kind::Get, "a")},
       // A closed session refuses everything with Closing, before looking at arguments.
       {mk(0, Kind::Close), mk(0, Kind::Get, "a/"), multi(0, {sub(OpType::Check, "a/")}),
        with_ttl(mk(0, Kind::Create, "a")),

@@ -90,6 +90,44 @@ TEST(SimFaults, PauseLongerThanTimeoutExpiresSessionRemovesEphemeralsAndFiresWat
   EXPECT_GE(own.event_times[0], 11.0);
 }
 
+// Creates an ephemeral node, watches it, and logs the watch and the session's events in
+// the order the client hears them.
+Task<void> self_watching_owner(SimHarness* h, int me, std::string path,
+                               std::vector<std::string>* heard) {
+  ConnectReply c = co_await h->store().connect(h->client(me), 4s);
+  auto events = [](std::shared_ptr<Session> s, std::vector<std::string>* heard) -> Task<void> {
+    for (;;) {
+      SessionEvent e = co_await s->next_event();
+      heard->push_back(std::string(session_event_name(e)));
+      if (e == SessionEvent::Expired || e == SessionEvent::Closed) co_return;
+    }
+  };
+  h->client(me).spawn(events(c.session, heard));
+  co_await c.session->create(path, "x", CreateMode::Ephemeral);
+  ExistsReply e = co_await c.session->exists(path, true);
+  WatchEvent ev = co_await e.watch;
+  heard->push_back("watch " + std::string(watch_event_name(ev.type)));
+}
+
+// ZooKeeper applies a timed-out session's closeSession (its ephemerals go, firing every
+// watch still registered, its own too) before it closes the connection, so the owner's
+// notifications wait in its socket. A client paused past its timeout never reads them:
+// on resume the C client first finds its connection silent for too long
+// (zookeeper_interest: "timed out (exceeded timeout by ...ms)"), closes the socket with
+// them unread, and hears its watches end with the session. Seen on ZooKeeper 3.8 with a
+// C client that watched its own ephemeral and stopped itself for 12 s past a 4 s
+// timeout, three times out of three (docs/findings.md L13).
+TEST(SimFaults, APausedClientNeverReadsItsOwnWatchesNotifications) {
+  SimHarness h(1, 1, R"([{"kind":"pause","client":0,"at":"1s","for":"10s"}])");
+  std::vector<std::string> heard;
+  h.spawn(0, self_watching_owner(&h, 0, "/eph", &heard));
+  h.run_until(9s);
+  EXPECT_FALSE(h.server().tree().contains("/eph"));
+  EXPECT_TRUE(heard.empty()) << "paused: nothing heard yet";
+  h.run_until(20s);
+  EXPECT_EQ(heard, (std::vector<std::string>{"suspended", "watch session_ended", "expired"}));
+}
+
 TEST(SimFaults, ShortPauseKeepsTheSession) {
   SimHarness h(1, 1, R"([{"kind":"pause","client":0,"at":"1s","for":"1s"}])");
   Log own;
@@ -240,6 +278,26 @@ TEST(SimFaults, ExpireSessionOnDemand) {
   h.run_until(10s);
   EXPECT_FALSE(h.server().tree().contains("/eph"));
   EXPECT_EQ(log.events.back(), SessionEvent::Expired);
+}
+
+// After close() every call is refused with Closing (core/store.h), even when the session
+// had expired first: the C client frees the handle, so the live adapter can say nothing
+// else (found by the differential test's long run, docs/live.md).
+Task<void> expire_then_close(SimHarness* h, std::vector<Error>* refusals) {
+  ConnectReply c = co_await h->store().connect(h->client(0), 4s);
+  while (c.session->state() != SessionState::Expired) co_await h->client(0).sleep_for(100ms);
+  refusals->push_back((co_await c.session->get("/")).err);
+  co_await c.session->close();
+  refusals->push_back((co_await c.session->get("/")).err);
+  refusals->push_back((co_await c.session->create("/x", "", CreateMode::Persistent)).err);
+}
+
+TEST(SimFaults, AnExpiredSessionClosedByItsClientRefusesWithClosing) {
+  SimHarness h(1, 1, R"([{"kind":"expire_session","client":0,"at":"2s"}])");
+  std::vector<Error> refusals;
+  h.spawn(0, expire_then_close(&h, &refusals));
+  h.run_until(20s);
+  EXPECT_EQ(refusals, (std::vector<Error>{Error::SessionExpired, Error::Closing, Error::Closing}));
 }
 
 TEST(SimFaults, CrashedClientsEphemeralsGoAtSessionExpiry) {

@@ -42,6 +42,7 @@ struct LocalCore {
 
   // Executor side.
   SessionState state = SessionState::Connected;
+  bool closed_by_client = false;  // after close(), every call gets Closing (store.h)
   std::vector<Promise<SessionEvent>> event_waiters;
   Promise<SessionState> ended;
   WatchTable data_watches, exist_watches, child_watches;
@@ -236,6 +237,7 @@ class LocalSession final : public Session {
     });
   }
   Future<Unit> close() override {
+    core_->closed_by_client = true;
     if (finished()) return Future<Unit>::ready_with(Unit{});
     Promise<Unit> done;
     {
@@ -288,7 +290,8 @@ class LocalSession final : public Session {
         r.err = e;
       return Future<R>::ready_with(std::move(r));
     };
-    if (core_->state == SessionState::Closed) return refuse(Error::Closing);
+    if (core_->state == SessionState::Closed || core_->closed_by_client)
+      return refuse(Error::Closing);
     if (core_->state == SessionState::Expired) return refuse(Error::SessionExpired);
     Promise<R> p;
     std::lock_guard lock(store_->mu);

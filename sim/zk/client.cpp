@@ -120,8 +120,10 @@ void SimSession::send(RequestPtr r) {
 }
 
 std::optional<Error> SimSession::refusal() const {
-  if (state_ == SessionState::Expired) return Error::SessionExpired;
+  // A handle the client closed refuses with Closing even if its session had expired
+  // first: the C client frees it, so the live adapter can only say Closing (store.h).
   if (state_ == SessionState::Closed || closing_) return Error::Closing;
+  if (state_ == SessionState::Expired) return Error::SessionExpired;
   return std::nullopt;
 }
 
@@ -479,8 +481,10 @@ Future<MultiReply> SimSession::multi(const std::vector<Op>& ops) {
 }
 
 Future<Unit> SimSession::close() {
-  if (state_ == SessionState::Expired || state_ == SessionState::Closed)
+  if (state_ == SessionState::Expired || state_ == SessionState::Closed) {
+    closing_ = true;  // nothing to tell the server, but the handle is gone all the same
     return Future<Unit>::ready_with(Unit{});
+  }
   close_waiters_.emplace_back();
   Future<Unit> f = close_waiters_.back().future();
   if (closing_) return f;

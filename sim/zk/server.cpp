@@ -166,10 +166,12 @@ void ZkServer::kill(int64_t session, const char* why) {
   int client = it->second.client;
   sessions_.erase(it);
   std::vector<WatchFire> fires;
-  // Expired from outside (a second handle closing it) while connected: as on a live
-  // ZooKeeper, the session's own watches on what its end deletes fire on its connection
-  // before the server closes it (properties/live_differential_test.cpp).
-  const bool tell_owner = conn && std::string_view(why) == "expired_on_demand";
+  // Ended by anyone but itself while its connection is open (expired from outside by a
+  // second handle, or timed out while its process was paused): as on a live ZooKeeper,
+  // whose FinalRequestProcessor applies the closeSession (the deletes fire every watch
+  // still registered, the owner's too) before it closes the connection, the session's own
+  // watches on what its end deletes fire on its connection first (findings L13).
+  const bool tell_owner = conn && std::string_view(why) != "closed";
   tree_.kill_session(session, fires, tell_owner);
   if (world_.tracing())
     world_.trace("\"src\":\"" + name_ + "\",\"ev\":\"session_end\",\"why\":\"" + std::string(why) +
