@@ -1,6 +1,9 @@
 // The repro catalogue's reader and the claim matcher of `lockstep repro`.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "sim/repro/catalogue.h"
 #include "sim/repro/claim.h"
 #include "sim/run.h"
@@ -35,6 +38,27 @@ TEST(ReproCatalogue, TheBuiltInCatalogueParses) {
   for (const auto& e : entries) {
     EXPECT_FALSE(e.link.empty()) << e.name;
     EXPECT_FALSE(e.variants.empty()) << e.name;
+  }
+}
+
+// The fuzzers' corpora start from the catalogue as it is (docs/fuzzing.md): an entry's
+// copy in the catalogue corpus, a variant's in the scenario corpus, byte for byte.
+TEST(ReproCatalogue, TheFuzzCorporaHoldTheCatalogueAsItIs) {
+  auto read = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return in ? text.str() : std::string("(cannot read " + path + ")");
+  };
+  const std::string corpus = "../properties/fuzz/corpus/";
+  for (const auto& [name, text] : builtin_catalogue_files()) {
+    const auto slash = name.find('/');
+    ASSERT_NE(slash, std::string::npos) << name;
+    const std::string entry = name.substr(0, slash), file = name.substr(slash + 1);
+    const std::string copy = file == "entry.json" ? corpus + "catalogue/" + entry + ".json"
+                                                  : corpus + "scenario/repro-" + entry + "-" + file;
+    EXPECT_EQ(read(copy), text) << copy << " is not " << name
+                                << "; copy the catalogue into the corpora again";
   }
 }
 
