@@ -10,10 +10,13 @@ peers' files of the same shape). Benchmark names say what each entry is:
   live/IMPL/N:n              a live run: ours (recipe, zk-fast-pred, zk-slow) or a peer
                              (curator, kazoo)
   limit/sessions:S/window:W  the server's pipelined create+delete ceiling (bench/live_limit)
+  BM_Herd/ALGO/N             a simulated herd of N clients, one cycle each (bench/sim_bench)
 Entries repeated across rounds are reduced to the median of each counter. Writes
-herd_notifications.png, handoffs.png, latency.png and sim_cost.png into PNG_DIR and
-prints a Markdown summary (also to --table FILE).
+herd_notifications.png, handoffs.png, latency.png and sim_cost.png (and herd_scale.png
+when there are BM_Herd entries) into PNG_DIR, each only when it has data, and prints a
+Markdown summary (also to --table FILE).
 """
+import math
 import argparse
 import glob
 import json
@@ -27,11 +30,17 @@ PROG = "plot_bench.py"
 OURS = ["recipe", "zk-fast-pred", "zk-slow"]
 PEERS = ["curator", "kazoo"]
 SIM_ALGOS = ["zk-slow", "zk-fast", "zk-fast-pred", "recipe"]
+HERD_ALGOS = ["recipe", "zk-fast-pred", "zk-ttl", "zk-slow", "etcd-session"]
+# The log-log slopes are fitted over N >= this: below it a run's fixed costs (the server,
+# the resource, the checkers) hide how the herd's own costs grow.
+SLOPE_FROM_N = 100
 LABEL = {
     "recipe": "lockstep recipe",
     "zk-fast-pred": "lockstep zk-fast-pred",
     "zk-fast": "lockstep zk-fast",
     "zk-slow": "lockstep zk-slow",
+    "zk-ttl": "lockstep zk-ttl",
+    "etcd-session": "lockstep etcd-session",
     "curator": "Curator InterProcessMutex",
     "kazoo": "kazoo Lock",
 }
@@ -40,6 +49,8 @@ STYLE = {
     "zk-fast-pred": dict(color="tab:green", marker="s"),
     "zk-fast": dict(color="tab:olive", marker="x"),
     "zk-slow": dict(color="tab:red", marker="^"),
+    "zk-ttl": dict(color="tab:cyan", marker="P"),
+    "etcd-session": dict(color="tab:brown", marker="*"),
     "curator": dict(color="tab:purple", marker="D"),
     "kazoo": dict(color="tab:orange", marker="v"),
 }
@@ -71,6 +82,10 @@ def load(results_dir):
             m = re.match(r"^(sim|live)/([^/]+)/N:(\d+)", name)
             if m:
                 groups.setdefault((m.group(1), m.group(2), int(m.group(3))), []).append(b)
+                continue
+            m = re.match(r"^BM_Herd/([^/]+)/(\d+)$", name)
+            if m:
+                groups.setdefault(("herd", m.group(1), int(m.group(2))), []).append(b)
                 continue
             m = re.match(r"^limit/sessions:(\d+)/window:(\d+)", name)
             if m:
@@ -128,6 +143,12 @@ def plot_all(groups, png_dir):
         plt.close(fig)
         written.append(path)
 
+    kinds = {k[0] for k in groups}
+    if "herd" in kinds:
+        written.append(plot_herd(groups, png_dir, plt))
+    if not kinds & {"sim", "live"}:
+        return written
+
     # 1. Notifications per release vs N (simulator exact, live counted), log-log.
     fig, ax = plt.subplots(figsize=(9.5, 4.5))
     for algo in SIM_ALGOS:
@@ -145,6 +166,10 @@ def plot_all(groups, png_dir):
         ax.plot(xs, [n - 1 for n in xs], color="grey", linestyle=":", label="N - 1 (every other contender)")
     ax.set_ylabel("watch notifications per release")
     finish(fig, ax, "herd_notifications.png", "Herd effect: notifications per release")
+
+    if "live" not in kinds:
+        written.append(plot_sim_cost(groups, png_dir, plt))
+        return written
 
     # 2. Handoffs per second vs N, with the server's ceiling.
     fig, ax = plt.subplots(figsize=(9.5, 4.5))
@@ -179,7 +204,13 @@ def plot_all(groups, png_dir):
     ax.set_ylabel("handoff latency (ms): release start -> next holder acquired")
     finish(fig, ax, "latency.png", f"Live ZooKeeper: handoff latency p50 / p99{hold_note(groups)}")
 
-    # 4. Simulator: server requests per release and virtual handoff latency.
+    if "sim" in kinds:
+        written.append(plot_sim_cost(groups, png_dir, plt))
+    return written
+
+
+def plot_sim_cost(groups, png_dir, plt):
+    """4. Simulator: server requests per release and virtual handoff latency."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for algo in SIM_ALGOS:
         xs, ys = series(groups, "sim", algo, "requests_per_release")
@@ -202,8 +233,98 @@ def plot_all(groups, png_dir):
     path = os.path.join(png_dir, "sim_cost.png")
     fig.savefig(path, dpi=90)
     plt.close(fig)
-    written.append(path)
-    return written
+    return path
+
+
+HERD_PANELS = [
+    ("events", "simulated events", "Events per run"),
+    ("store_requests", "store requests", "Store requests per run"),
+    ("notifications_per_release", "watch notifications per release", "Notifications per release"),
+    ("peak_bytes_per_client", "peak bytes per client", "Peak memory per client"),
+]
+
+
+def log_slope(xs, ys):
+    """Least-squares slope of log(y) against log(x) over the points with x >= SLOPE_FROM_N."""
+    pts = [(math.log(x), math.log(y)) for x, y in zip(xs, ys) if x >= SLOPE_FROM_N and y > 0]
+    if len(pts) < 2:
+        return None
+    mx = sum(p[0] for p in pts) / len(pts)
+    my = sum(p[1] for p in pts) / len(pts)
+    var = sum((p[0] - mx) ** 2 for p in pts)
+    return sum((p[0] - mx) * (p[1] - my) for p in pts) / var if var > 0 else None
+
+
+def herd_algos(groups):
+    seen = {k[1] for k in groups if k[0] == "herd"}
+    return [a for a in HERD_ALGOS if a in seen] + sorted(seen - set(HERD_ALGOS))
+
+
+def plot_herd(groups, png_dir, plt):
+    """herd_scale.png: the four BM_Herd counters against N, log-log, slopes in the legend."""
+    from matplotlib.ticker import FuncFormatter
+
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
+    for ax, (counter, ylabel, title) in zip(axes.flat, HERD_PANELS):
+        for algo in herd_algos(groups):
+            xs, ys = series(groups, "herd", algo, counter)
+            if not xs:
+                continue
+            k = log_slope(xs, ys)
+            label = LABEL.get(algo, algo) + (f" (slope {k:.2f})" if k is not None else "")
+            ax.plot(xs, ys, label=label, **STYLE.get(algo, {}))
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.set_xlabel("clients N (one cycle each)")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"Simulated herds (bench/sim_bench BM_Herd); slopes fitted over N >= {SLOPE_FROM_N}")
+    fig.tight_layout()
+    path = os.path.join(png_dir, "herd_scale.png")
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def herd_table(groups):
+    lines = ["Simulated herds, one cycle each (bench/sim_bench BM_Herd): events / store requests / "
+             "notifications per release / peak bytes per client / CPU seconds", ""]
+    algos = herd_algos(groups)
+    ns = sorted({k[2] for k in groups if k[0] == "herd"})
+    lines.append("| N | " + " | ".join(algos) + " |")
+    lines.append("|---:|" + "---:|" * len(algos))
+    for n in ns:
+        cells = []
+        for a in algos:
+            e = groups.get(("herd", a, n), [])
+            if not e:
+                cells.append("-")
+                continue
+            cpu = median_of(e, "cpu_time")
+            unit = e[0].get("time_unit", "ms")
+            cpu_s = cpu / {"ns": 1e9, "us": 1e6, "ms": 1e3, "s": 1}.get(unit, 1e3) if cpu is not None else None
+            cells.append(f"{fmt(median_of(e, 'events'))} / {fmt(median_of(e, 'store_requests'))} / "
+                         f"{fmt(median_of(e, 'notifications_per_release'), 2)} / "
+                         f"{fmt(median_of(e, 'peak_bytes_per_client'))} / {fmt(cpu_s, 2)}")
+        lines.append(f"| {n:,} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append(f"Log-log slopes over N >= {SLOPE_FROM_N} (1 = grows as N, 2 = as N^2; for bytes per "
+                 "client, 0 = total memory linear in N):")
+    lines.append("")
+    for a in algos:
+        parts = []
+        for counter, what in (("events", "events"), ("store_requests", "store requests"),
+                              ("notifications_per_release", "notifications per release"),
+                              ("peak_bytes_per_client", "peak bytes per client")):
+            xs, ys = series(groups, "herd", a, counter)
+            k = log_slope(xs, ys)
+            parts.append(f"{what} {k:.2f}" if k is not None else f"{what} -")
+        top = max((k[2] for k in groups if k[0] == "herd" and k[1] == a), default=None)
+        lines.append(f"- **{a}** (N up to {top:,}): " + ", ".join(parts))
+    return lines
 
 
 def hold_ms(groups):
@@ -285,6 +406,10 @@ def table(groups):
                              f"{fmt(median_of(e, 'requests_per_release'), 1)} / "
                              f"{fmt(median_of(e, 'mean_ms'), 2)}")
             lines.append(f"| {n} | " + " | ".join(cells) + " |")
+    if any(k[0] == "herd" for k in groups):
+        if lines:
+            lines.append("")
+        lines.extend(herd_table(groups))
     if limit:
         lines.append("")
         lines.append("Server limit (bench/live_limit, pipelined create+delete):")
