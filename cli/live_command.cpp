@@ -67,7 +67,9 @@ store 0 with its data); the others are listed as skipped. Flags given as well ov
   --fencing F             own | czxid | sequence | none: the token resource writes carry
   --fault F               (repeatable) a fault, one of
 @FAULTS@                          CLIENT is an index or holder / waiter (resolved from the
-                          history at that moment); AT is counted from the start.
+                          history at that moment); AT is counted from the start,
+                          or from an event, as a scenario's "at": acquired+500ms,
+                          acquired#2+1s, released#3 (docs/scenario.md)
                           partition, latency and loss need root (network namespaces,
                           iptables), clock needs libfaketime (docs/live.md)
   --lock-path P           the lock's path under the run's own path (default /locks/a)

@@ -148,6 +148,21 @@ TEST(LiveForm, ReadsEveryKindByItsNameAndItsOlderSpelling) {
   LiveFault lossy = parse_live_fault("loss:2:1s:2s:0.25", 3);
   EXPECT_EQ(lossy.probability, 0.25);
   EXPECT_EQ(live_fault_text(lossy), "loss:2:1s:2s:0.25");
+
+  // AT counted from an event, as a scenario's "at": a role counts anyone's events, an
+  // index its own client's.
+  LiveFault relative = parse_live_fault("clock:waiter:acquire_start#2+300ms:+3s", 3);
+  ASSERT_TRUE(relative.after);
+  EXPECT_EQ(relative.after->event, EventKind::AcquireStart);
+  EXPECT_EQ(relative.after->nth, 2);
+  EXPECT_FALSE(relative.after->client);
+  EXPECT_EQ(relative.at, 300ms);
+  EXPECT_EQ(live_fault_text(relative), "clock:waiter:acquire_start#2+300ms:+3s");
+  LiveFault own = parse_live_fault("pause:1:acquired:2s", 3);
+  ASSERT_TRUE(own.after);
+  EXPECT_EQ(own.after->client, std::optional<int>(1));
+  EXPECT_EQ(own.at, 0s);
+  EXPECT_EQ(live_fault_text(own), "pause:1:acquired:2s");
 }
 
 TEST(LiveForm, RefusesWhatItCannotDoInOneLine) {
@@ -169,7 +184,14 @@ TEST(LiveForm, RefusesWhatItCannotDoInOneLine) {
   EXPECT_EQ(message("store_crash:1s:2s:3s"), "--fault: \"store_crash:1s:2s:3s\" is not " + forms);
   EXPECT_EQ(message("pause:3:1s:2s"),
             "--fault pause:3:1s:2s: client \"3\" is not holder, waiter or 0..2");
-  EXPECT_EQ(message("expire:1:soon"), "--fault expire:1:soon: \"soon\" is not a duration");
+  EXPECT_EQ(message("expire:1:soon"),
+            "--fault expire:1:soon: at: must be a duration or EVENT[#N][+DURATION] with EVENT "
+            "one of acquire_start, acquired, acquire_failed, lost_observed, release_start, "
+            "released, resource_read, resource_write, got \"soon\"");
+  EXPECT_EQ(message("pause:0:acquired#0:1s"),
+            "--fault pause:0:acquired#0:1s: at: the event count after '#' must be a whole "
+            "number from 1 to 1000000, got \"acquired#0\"");
+  EXPECT_EQ(message("pause:0:5:1s"), "--fault pause:0:5:1s: \"5\" is not a duration");
   EXPECT_EQ(message("clock:0:1s:fast"),
             "--fault clock:0:1s:fast: \"fast\" is not a clock drift (+50%, -500ppm) or jump "
             "(+2s, -1s)");
@@ -249,6 +271,15 @@ TEST(LiveForm, ScenarioFaultsThatALiveRunCanDo) {
   store.persist = true;
   store.store = 1;  // live, only the first store's leader is killed
   EXPECT_FALSE(live_form(store));
+
+  // A time counted from an event goes live as it is; the holder of the Nth grant does not.
+  Fault relative = pause;
+  relative.after = FaultTrigger{.event = EventKind::Acquired, .nth = 2, .client = std::nullopt};
+  relative.at = Time(500ms);
+  ASSERT_TRUE(live_form(relative));
+  EXPECT_EQ(live_fault_text(*live_form(relative)), "pause:waiter:acquired#2+500ms:2s");
+  relative.target = Target{Target::Kind::NthHolder, 1};
+  EXPECT_FALSE(live_form(relative));
 
   EXPECT_TRUE(live_names_client(FaultKind::Crash));
   EXPECT_FALSE(live_names_client(FaultKind::StoreCrash));

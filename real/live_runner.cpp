@@ -435,6 +435,7 @@ class Coordinator {
   void apply(const LiveFault& f);
   void network(const LiveFault& f, int client);
   void handle(std::vector<ClientMessage> messages);
+  void count_towards_triggers(const HistoryEvent& e);
   void after(Duration d, std::function<void()> fn) { followups_.emplace(now() + d, std::move(fn)); }
   void async(std::function<std::string()> work, std::function<void(const std::string&)> then) {
     asyncs_.push_back({std::async(std::launch::async, std::move(work)), std::move(then)});
@@ -456,7 +457,29 @@ class Coordinator {
   };
   std::vector<Async> asyncs_;
   std::vector<std::string> killed_nodes_;  // killed and not yet restarted
+  // Faults whose time counts from an event, and how many of their events have come.
+  struct Armed {
+    LiveFault fault;
+    int seen = 0;
+  };
+  std::vector<Armed> armed_;
 };
+
+// As the simulator's fault injector: the Nth matching event sets the fault off, and it
+// strikes its offset later (counted from when the event reached the runner).
+void Coordinator::count_towards_triggers(const HistoryEvent& e) {
+  for (auto it = armed_.begin(); it != armed_.end();) {
+    if (!trigger_matches(*it->fault.after, e) || ++it->seen < it->fault.after->nth) {
+      ++it;
+      continue;
+    }
+    LiveFault fired = std::move(it->fault);
+    it = armed_.erase(it);
+    fired.after.reset();
+    const Duration offset = fired.at;
+    after(offset, [this, fired] { apply(fired); });
+  }
+}
 
 int Coordinator::resolve(const LiveFault& f) const {
   if (f.who == LiveFault::Who::Index) return f.client;
@@ -634,6 +657,7 @@ void Coordinator::handle(std::vector<ClientMessage> messages) {
         c.last_hi = std::max(c.last_hi, e.hi);
         if (e.kind == EventKind::ClientDone) c.finished = true;
         if (e.kind == EventKind::ClientStart) c.finished = false;
+        count_towards_triggers(e);
         record(std::move(e));
         break;
       }
@@ -705,7 +729,13 @@ bool Coordinator::settled() const {
 }
 
 void Coordinator::run() {
-  std::vector<LiveFault> faults = spec_.faults;
+  std::vector<LiveFault> faults;
+  for (const LiveFault& f : spec_.faults) {
+    if (f.after)
+      armed_.push_back({.fault = f});
+    else
+      faults.push_back(f);
+  }
   std::stable_sort(faults.begin(), faults.end(),
                    [](const LiveFault& a, const LiveFault& b) { return a.at < b.at; });
   size_t next_fault = 0;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/faults/fault_kind.h"
+#include "core/faults/fault_trigger.h"
 #include "core/history.h"
 #include "core/options.h"
 #include "core/time.h"
@@ -69,15 +70,6 @@ struct ClockChange {
 
 // One scheduled fault. Which fields a kind uses, and how it reads, writes and does them,
 // is in its descriptor (sim/faults/); docs/scenario.md lists each kind's keys.
-// A fault whose time counts from an event of the run, as a narrative says it ("500 ms
-// after client 1's second grant"): the nth such event of `client`, or of any client.
-struct FaultTrigger {
-  EventKind event = EventKind::Acquired;
-  int nth = 1;
-  std::optional<int> client;
-  bool operator==(const FaultTrigger&) const = default;
-};
-
 struct Fault {
   FaultKind kind = FaultKind::Pause;
   Time at{0};  // from the run's start, or with `after`, from that event

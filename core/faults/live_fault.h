@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/faults/fault_kind.h"
+#include "core/faults/fault_trigger.h"
 #include "core/time.h"
 
 namespace lockstep {
@@ -21,7 +22,9 @@ struct LiveFault {
   enum class Who { Index, Holder, Waiter, All };
   Who who = Who::Index;
   int client = 0;  // Who::Index
+  // From the run's start, or with `after`, from the event that sets it off.
   Duration at{0};
+  std::optional<FaultTrigger> after = {};
   Duration length{0};
   std::optional<Duration> restart_after = {};
   // The network faults (partition, latency, loss): which way a partition cuts ("both",

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sim/faults/table.h"
+#include "sim/faults/trigger.h"
 #include "sim/scenario_json.h"
 
 namespace lockstep::sim {
@@ -115,6 +116,22 @@ void read_client(const std::string& fault, const std::string& text, int clients,
   f.client = std::atoi(text.c_str());
 }
 
+// AT: a duration from the run's start, or EVENT[#N][+DURATION] as a scenario's "at".
+void read_at(const std::string& fault, const std::string& text, LiveFault& f) {
+  std::optional<RelativeAt> relative;
+  try {
+    relative = parse_relative_at(text, "at");
+  } catch (const ScenarioError& e) {
+    throw std::invalid_argument("--fault " + fault + ": " + e.message);
+  }
+  if (!relative) {
+    f.at = read_duration(fault, text);
+    return;
+  }
+  f.after = relative->trigger;
+  f.at = relative->offset;
+}
+
 std::string known_forms() {
   std::vector<std::string> forms;
   for (const FaultDescriptor* d : fault_table())
@@ -142,7 +159,7 @@ LiveFault parse_live_fault(const std::string& text, int clients) {
         read_client(text, value, clients, d->live.all_clients, f);
         break;
       case LiveParam::At:
-        f.at = read_duration(text, value);
+        read_at(text, value, f);
         break;
       case LiveParam::For:
         f.length = read_duration(text, value);
@@ -174,6 +191,8 @@ LiveFault parse_live_fault(const std::string& text, int clients) {
         break;
     }
   }
+  // As in a scenario: a fault that names a client counts that client's events.
+  if (f.after && !f.after->client && f.who == LiveFault::Who::Index) f.after->client = f.client;
   if (max_given && f.latency_max < f.latency_min)
     throw std::invalid_argument("--fault " + text + ": MAX " + format_duration(f.latency_max) +
                                 " is below MIN " + format_duration(f.latency_min));
@@ -189,7 +208,7 @@ std::string live_fault_text(const LiveFault& f) {
         out += ":" + who_text(f);
         break;
       case LiveParam::At:
-        out += ":" + format_duration(f.at);
+        out += ":" + (f.after ? format_relative_at(*f.after, f.at) : format_duration(f.at));
         break;
       case LiveParam::For:
         out += ":" + format_duration(f.length);
@@ -251,9 +270,7 @@ std::string live_help(size_t indent) {
 std::optional<LiveFault> live_form(const Fault& sf) {
   const FaultDescriptor& d = fault_descriptor(sf.kind);
   if (d.live.params.empty() || (d.live.usable && !d.live.usable(sf))) return std::nullopt;
-  // Times that count from an event, the holder of the Nth grant and the holder on a store
-  // are the simulator's alone so far: a live run schedules its faults by the clock.
-  if (sf.after) return std::nullopt;
+  // The holder of the Nth grant and the holder on a store are the simulator's alone so far.
   if (sf.target && (sf.target->kind == Target::Kind::NthHolder ||
                     sf.target->kind == Target::Kind::HolderOnStore))
     return std::nullopt;
@@ -275,6 +292,7 @@ std::optional<LiveFault> live_form(const Fault& sf) {
     }
   }
   f.at = sf.at;
+  f.after = sf.after;
   f.length = sf.length.value_or(Duration(0));
   f.restart_after = sf.restart_after;
   f.direction = sf.direction;

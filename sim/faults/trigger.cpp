@@ -58,16 +58,16 @@ std::optional<RelativeAt> parse_relative_at(const std::string& text, const std::
   return out;
 }
 
-std::string format_at(const Fault& f) {
-  if (!f.after) return format_duration(f.at);
-  std::string out(event_kind_name(f.after->event));
-  if (f.after->nth != 1) out += "#" + std::to_string(f.after->nth);
-  if (f.at != Time(0)) out += "+" + format_duration(f.at);
+std::string format_relative_at(const FaultTrigger& t, Duration offset) {
+  std::string out(event_kind_name(t.event));
+  if (t.nth != 1) out += "#" + std::to_string(t.nth);
+  if (offset != Duration(0)) out += "+" + format_duration(offset);
   return out;
 }
 
-bool trigger_matches(const FaultTrigger& t, const HistoryEvent& e) {
-  return e.kind == t.event && e.client >= 0 && (!t.client || *t.client == e.client);
+std::string format_at(const Fault& f) {
+  if (!f.after) return format_duration(f.at);
+  return format_relative_at(*f.after, Duration(f.at));
 }
 
 }  // namespace lockstep::sim

@@ -26,8 +26,6 @@ std::optional<RelativeAt> parse_relative_at(const std::string& text, const std::
 
 // The "at" value a fault writes back: a duration, or EVENT[#N][+DURATION].
 std::string format_at(const Fault& f);
-
-// Whether `e` counts towards the trigger: its kind, from its client (or from anyone).
-bool trigger_matches(const FaultTrigger& t, const HistoryEvent& e);
+std::string format_relative_at(const FaultTrigger& t, Duration offset);
 
 }  // namespace lockstep::sim
