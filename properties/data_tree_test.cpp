@@ -712,7 +712,7 @@ RC_GTEST_PROP(DataTreeProperty, ChildCountsAndSequenceNumbers,
         RC_ASSERT(r.err == Error::NodeExists);
       }
     } else if (what % 6 == 2) {
-      std::vector<std::string> kids = *t.children(S1, parent, false).children;
+      std::vector<std::string> kids = t.children(S1, parent, false).children->to_vector();
       if (!kids.empty()) {
         std::string victim = join_path(parent, kids[arg % kids.size()]);
         if (victim == "/p/q") continue;  // keep every parent alive

@@ -77,7 +77,7 @@ class PortsWorld {
   // The lock path's children on store s, by name (sorted).
   std::vector<std::string> children(const std::string& path, int s = 0) {
     ChildList names = server(s).tree().children(0, path, false).children;
-    return names ? *names : std::vector<std::string>{};
+    return names ? names->to_vector() : std::vector<std::string>{};
   }
   ReadResult node(const std::string& path, int s = 0) {
     return server(s).tree().get(0, path, false);

@@ -41,6 +41,24 @@ std::vector<SequentialNode> sorted_by_sequence(const std::vector<std::string>& c
   return out;
 }
 
+QueueLook look_up_queue(const std::vector<std::string>& children, std::string_view must_contain,
+                        SequentialNode place) {
+  auto before = [](const SequentialNode& a, const SequentialNode& b) {
+    return a.sequence != b.sequence ? a.sequence < b.sequence : a.name < b.name;
+  };
+  QueueLook out;
+  for (const auto& name : children) {
+    if (!must_contain.empty() && name.find(must_contain) == std::string::npos) continue;
+    auto seq = sequence_number(name);
+    if (!seq) continue;
+    const SequentialNode node{name, *seq};
+    if (!out.first || before(node, *out.first)) out.first = node;
+    if (node.name == place.name) out.has_place = true;
+    if (before(node, place) && (!out.ahead || before(*out.ahead, node))) out.ahead = node;
+  }
+  return out;
+}
+
 std::string sequence_suffix(int64_t n) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%010lld", static_cast<long long>(n));

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,21 @@ std::vector<SequentialNode> sorted_by_sequence(const std::vector<std::string>& c
 // The names are views: a temporary listing would leave them dangling.
 std::vector<SequentialNode> sorted_by_sequence(std::vector<std::string>&& children,
                                                std::string_view must_contain = {}) = delete;
+
+// What a waiter needs from a listing, found in one pass over it: the node
+// sorted_by_sequence(children, must_contain) would put first, the one it would put just
+// before `place` (in its order: sequence number, then name), and whether a node named
+// place.name is among them. A herd's N waiters each read listings of N names; sorting each
+// was N^2 log N in all, one pass is N^2.
+struct QueueLook {
+  std::optional<SequentialNode> first;
+  std::optional<SequentialNode> ahead;
+  bool has_place = false;
+};
+QueueLook look_up_queue(const std::vector<std::string>& children, std::string_view must_contain,
+                        SequentialNode place);
+QueueLook look_up_queue(std::vector<std::string>&& children, std::string_view must_contain,
+                        SequentialNode place) = delete;
 
 // Frees a container's memory now. A waiter's coroutine frame keeps its locals for as long
 // as it waits; a listing of N names kept by each of N waiters is N^2 memory in a herd.

@@ -121,22 +121,20 @@ class RecipeLock final : public Lock {
         co_await first_of(env_.sleep_for(kRetryPause), timeout);
         continue;
       }
-      auto queue = sorted_by_sequence(listed.children, kLockName);
       const std::string_view mine = base_name(own_);
-      size_t index = queue.size();
-      for (size_t i = 0; i < queue.size(); ++i)
-        if (queue[i].name == mine) index = i;
-      if (index == queue.size()) {
+      const QueueLook queue =
+          look_up_queue(listed.children, kLockName,
+                        {.name = mine, .sequence = sequence_number(mine).value_or(0)});
+      if (!queue.has_place) {
         // Our node is gone: the session that owned it has ended on the server.
         co_return co_await fail(
             keeper_error(Error::NoNode, "Sequential path not found: " + std::string(mine)));
       }
-      if (index == 0) co_return grant(static_cast<uint64_t>(*czxid));
-      const std::string predecessor = join_path(dir_, queue[index - 1].name);
+      if (!queue.ahead) co_return grant(static_cast<uint64_t>(*czxid));
+      const std::string predecessor = join_path(dir_, queue.ahead->name);
       // The frame lives while we wait: keep the one name we need, not N of them (N waiters
       // holding N names each is N^2 memory in a herd).
       forget(listed.children);
-      forget(queue);
 
       // Curator reads the predecessor's data rather than calling exists, so that a node
       // already gone leaves no creation watch behind; either way, gone means list again.

@@ -48,8 +48,9 @@ class ZkFastLock final : public Lock {
         co_await first_of(env_.sleep_for(kRetryPause), timeout);
         continue;
       }
-      auto queue = sorted_by_sequence(listed.children, kPrefix);
-      if (!queue.empty() && queue.front().name == base_name(own_)) {
+      // Nodes numbered below ours, wherever their name sorts, come before us.
+      const QueueLook queue = look_up_queue(listed.children, kPrefix, {.name = "", .sequence = n});
+      if (queue.first && queue.first->name == base_name(own_)) {
         AcquireResult r;
         r.acquired = true;
         // No token of its own; the node's identity is offered for `--fencing`.
@@ -60,25 +61,19 @@ class ZkFastLock final : public Lock {
 
       std::string ahead;
       if (true_predecessor_) {
-        std::optional<int64_t> best;
-        for (const auto& node : queue)
-          if (node.sequence < n) {
-            best = node.sequence;
-            ahead = join_path(dir_, node.name);
-          }
         // Nobody ahead but not first either: our own node is gone (the session lost
         // it). List again until the deadline, as the loop has nothing else to do.
-        if (!best) {
+        if (!queue.ahead) {
           co_await first_of(env_.sleep_for(kRetryPause), timeout);
           continue;
         }
+        ahead = join_path(dir_, queue.ahead->name);
       } else {
         ahead = join_path(dir_, std::string(kPrefix) + sequence_suffix(n - 1));
       }
 
       // The frame lives while we wait: keep the one name we need (see forget()).
       forget(listed.children);
-      forget(queue);
       ExistsReply there = co_await session_->exists(ahead, true);
       if (there.err == Error::NoNode && true_predecessor_) continue;
       if ((there.err != Error::Ok && there.err != Error::NoNode) || !there.watch.valid()) {

@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <limits>
-#include <map>
+#include <utility>
 #include <vector>
 
 #include "core/locks/common.h"
@@ -125,23 +126,48 @@ std::optional<int64_t> zk_ttl_id_from_znode(std::string_view name) {
   return id;
 }
 
-// LockEntries: the ids of the sequential children in ascending order, and each id's path.
+// LockEntries: the ids of the sequential children in ascending order, and each id's path
+// (the library's map from id to path: of two children with one id, the later listed).
+// Kept as the listing and each child's id, and asked in one pass each: a herd's waiters
+// each read listings of N names, and a map of N paths and a sort per listing were most of
+// a large herd's time, where a waiter asks only for the first, its own and the one ahead.
 struct ZkTtlLock::Entries {
-  std::map<int64_t, std::string> paths;
-  std::vector<int64_t> ids;
+  std::string dir;
+  std::vector<std::string> names;                 // the listing, as it came
+  std::vector<std::pair<int64_t, size_t>> where;  // (id, place in `names`), in that order
 
   // First(): an empty list gives 0 with an error the library ignores, so a claim whose
   // id is 0 (the first ever made under the path) "holds" an empty lock: kept.
-  int64_t first() const { return ids.empty() ? 0 : ids.front(); }
+  int64_t first() const {
+    if (where.empty()) return 0;
+    int64_t lowest = where.front().first;
+    for (const auto& w : where) lowest = std::min(lowest, w.first);
+    return lowest;
+  }
+  // The id just before `id`'s first place in ascending order: the greatest id below it,
+  // or `id` itself when it is the lowest and listed twice.
   std::optional<int64_t> ahead(int64_t id) const {
-    for (size_t i = 1; i < ids.size(); ++i)
-      if (ids[i] == id) return ids[i - 1];
+    size_t count = 0;
+    std::optional<int64_t> below;
+    for (const auto& w : where) {
+      if (w.first == id) ++count;
+      if (w.first < id && (!below || w.first > *below)) below = w.first;
+    }
+    if (count == 0) return std::nullopt;
+    if (below) return below;
+    if (count >= 2) return id;
     return std::nullopt;
   }
   std::optional<std::string> path(int64_t id) const {
-    auto it = paths.find(id);
-    if (it == paths.end()) return std::nullopt;
-    return it->second;
+    const std::pair<int64_t, size_t>* last = nullptr;
+    for (const auto& w : where)
+      if (w.first == id) last = &w;
+    if (!last) return std::nullopt;
+    return join_path(dir, names[last->second]);
+  }
+  void forget_all() {
+    forget(names);
+    forget(where);
   }
 };
 
@@ -233,8 +259,7 @@ Task<AcquireResult> ZkTtlLock::acquire_as(std::optional<std::string> owner, Time
       continue;
     }
     // The frame lives while we wait: keep the one path we need (see forget()).
-    forget(entries.paths);
-    forget(entries.ids);
+    entries.forget_all();
     GetReply got = co_await session_->get(*ahead_path, true);
     if (got.err != Error::Ok || !got.watch.valid()) {
       waiting_err = go_zk_error(got.err == Error::Ok ? Error::SystemError : got.err);
@@ -313,13 +338,13 @@ Task<ZkTtlLock::Created> ZkTtlLock::create_protected(std::string data) {
 Task<std::string> ZkTtlLock::locks(Entries& out) {
   ChildrenReply listed = co_await session_->children(path_);
   if (listed.err != Error::Ok) co_return go_zk_error(listed.err);
-  for (const auto& name : listed.children) {
-    std::optional<int64_t> id = zk_ttl_id_from_znode(name);
+  out.dir = path_;
+  out.names = std::move(listed.children);
+  for (size_t i = 0; i < out.names.size(); ++i) {
+    std::optional<int64_t> id = zk_ttl_id_from_znode(out.names[i]);
     if (!id) continue;  // junk entries are ignored
-    out.paths[*id] = join_path(path_, name);
-    out.ids.push_back(*id);
+    out.where.push_back({*id, i});
   }
-  std::sort(out.ids.begin(), out.ids.end());
   co_return std::string();
 }
 

@@ -89,20 +89,12 @@ bool normal_ephemeral(int64_t owner) {
 
 void DataTree::Node::add_child(const std::string& name) {
   if (!children.insert(name).second) return;
-  if (listing.use_count() != 1) {
-    listing.reset();
-    return;
-  }
-  listing->insert(std::lower_bound(listing->begin(), listing->end(), name), name);
+  if (listing) listing = std::make_shared<const NameList>(listing->with(name));
 }
 
 void DataTree::Node::remove_child(const std::string& name) {
   if (children.erase(name) == 0) return;
-  if (listing.use_count() != 1) {
-    listing.reset();
-    return;
-  }
-  listing->erase(std::lower_bound(listing->begin(), listing->end(), name));
+  if (listing) listing = std::make_shared<const NameList>(listing->without(name));
 }
 
 DataTree::DataTree() {
@@ -173,14 +165,39 @@ void DataTree::rollback(Txn& txn) {
   txn.events.clear();
 }
 
-std::set<int64_t> DataTree::trigger(std::map<std::string, std::set<int64_t>>& table,
-                                    const std::string& path, WatchEventType type,
+void DataTree::WatchTable::add(const std::string& path, int64_t session) {
+  by_path[path].insert(session);
+  by_session[session].insert(path);
+}
+
+std::set<int64_t> DataTree::WatchTable::take(const std::string& path) {
+  auto it = by_path.find(path);
+  if (it == by_path.end()) return {};
+  std::set<int64_t> sessions = std::move(it->second);
+  by_path.erase(it);
+  for (int64_t s : sessions) {
+    auto mine = by_session.find(s);
+    mine->second.erase(path);
+    if (mine->second.empty()) by_session.erase(mine);
+  }
+  return sessions;
+}
+
+void DataTree::WatchTable::drop(int64_t session) {
+  auto mine = by_session.find(session);
+  if (mine == by_session.end()) return;
+  for (const std::string& path : mine->second) {
+    auto it = by_path.find(path);
+    it->second.erase(session);
+    if (it->second.empty()) by_path.erase(it);
+  }
+  by_session.erase(mine);
+}
+
+std::set<int64_t> DataTree::trigger(WatchTable& table, const std::string& path, WatchEventType type,
                                     std::vector<WatchFire>& fired,
                                     const std::set<int64_t>* suppress) {
-  auto it = table.find(path);
-  if (it == table.end()) return {};
-  std::set<int64_t> sessions = std::move(it->second);
-  table.erase(it);
+  std::set<int64_t> sessions = table.take(path);
   for (int64_t s : sessions)
     if (!suppress || !suppress->count(s)) fired.push_back(WatchFire{s, type, path});
   return sessions;
@@ -426,7 +443,7 @@ ReadResult DataTree::get(int64_t session, const std::string& path, bool watch) {
   r.data = it->second.data;
   r.stat = client_stat(it->second);
   if (watch) {
-    data_watches_[path].insert(session);
+    data_watches_.add(path, session);
     r.watch_set = true;
   }
   return r;
@@ -440,7 +457,7 @@ ReadResult DataTree::exists(int64_t session, const std::string& path, bool watch
   }
   // DataTree.statNode registers before looking: a missing node is watched for creation.
   if (watch) {
-    data_watches_[path].insert(session);
+    data_watches_.add(path, session);
     r.watch_set = true;
   }
   auto it = nodes_.find(path);
@@ -464,15 +481,13 @@ ReadResult DataTree::children(int64_t session, const std::string& path, bool wat
     return r;
   }
   Node& node = it->second;
-  if (!node.listing) {
-    node.listing = std::make_shared<std::vector<std::string>>();
-    node.listing->reserve(node.children.size());
-    for (const std::string& name : node.children) node.listing->push_back(name);
-  }
+  if (!node.listing)
+    node.listing = std::make_shared<const NameList>(
+        NameList::of_sorted(node.children.begin(), node.children.end()));
   r.children = node.listing;
   r.stat = client_stat(it->second);
   if (watch) {
-    child_watches_[path].insert(session);
+    child_watches_.add(path, session);
     r.watch_set = true;
   }
   return r;
@@ -496,12 +511,8 @@ void DataTree::kill_session(int64_t session, std::vector<WatchFire>& fired, bool
 }
 
 void DataTree::drop_watches(int64_t session) {
-  for (auto* table : {&data_watches_, &child_watches_}) {
-    for (auto it = table->begin(); it != table->end();) {
-      it->second.erase(session);
-      it = it->second.empty() ? table->erase(it) : std::next(it);
-    }
-  }
+  data_watches_.drop(session);
+  child_watches_.drop(session);
 }
 
 void DataTree::set_watches(int64_t session, int64_t relative_zxid,
@@ -515,13 +526,13 @@ void DataTree::set_watches(int64_t session, int64_t relative_zxid,
     else if (it->second.stat.mzxid > relative_zxid)
       fired.push_back(WatchFire{session, WatchEventType::DataChanged, path});
     else
-      data_watches_[path].insert(session);
+      data_watches_.add(path, session);
   }
   for (const std::string& path : exist) {
     if (nodes_.count(path))
       fired.push_back(WatchFire{session, WatchEventType::Created, path});
     else
-      data_watches_[path].insert(session);
+      data_watches_.add(path, session);
   }
   for (const std::string& path : child) {
     auto it = nodes_.find(path);
@@ -530,7 +541,7 @@ void DataTree::set_watches(int64_t session, int64_t relative_zxid,
     else if (it->second.stat.pzxid > relative_zxid)
       fired.push_back(WatchFire{session, WatchEventType::ChildrenChanged, path});
     else
-      child_watches_[path].insert(session);
+      child_watches_.add(path, session);
   }
 }
 
@@ -577,8 +588,8 @@ std::vector<std::string> DataTree::ephemerals_of(int64_t session) const {
 
 size_t DataTree::watch_count() const {
   size_t n = 0;
-  for (const auto& [path, sessions] : data_watches_) n += sessions.size();
-  for (const auto& [path, sessions] : child_watches_) n += sessions.size();
+  for (const auto& [path, sessions] : data_watches_.by_path) n += sessions.size();
+  for (const auto& [path, sessions] : child_watches_.by_path) n += sessions.size();
   return n;
 }
 
@@ -598,13 +609,13 @@ int64_t DataTree::creator_of(const std::string& path) const {
 }
 
 std::set<int64_t> DataTree::data_watchers(const std::string& path) const {
-  auto it = data_watches_.find(path);
-  return it == data_watches_.end() ? std::set<int64_t>{} : it->second;
+  auto it = data_watches_.by_path.find(path);
+  return it == data_watches_.by_path.end() ? std::set<int64_t>{} : it->second;
 }
 
 std::set<int64_t> DataTree::child_watchers(const std::string& path) const {
-  auto it = child_watches_.find(path);
-  return it == child_watches_.end() ? std::set<int64_t>{} : it->second;
+  auto it = child_watches_.by_path.find(path);
+  return it == child_watches_.by_path.end() ? std::set<int64_t>{} : it->second;
 }
 
 }  // namespace lockstep

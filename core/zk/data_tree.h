@@ -130,10 +130,9 @@ class DataTree {
     bool container = false;
     bool read_only = false;          // /zookeeper/config: world-readable only
     std::set<std::string> children;  // names
-    // `children` as one sorted list that listings share. A change edits it in place while
-    // no listing holds it (the common case once a herd queues: one change, one listing),
-    // and otherwise drops it for the next listing to make anew.
-    std::shared_ptr<std::vector<std::string>> listing;
+    // `children` as one sorted list that listings share, made by the first listing; a
+    // change makes the next one from it, sharing what did not change.
+    ChildList listing;
     void add_child(const std::string& name);
     void remove_child(const std::string& name);
   };
@@ -160,17 +159,27 @@ class DataTree {
   void note_ephemeral(Txn& txn, int64_t session, const std::string& path, bool added);
   void rollback(Txn& txn);
   void commit(Txn& txn, std::vector<WatchFire>& fired);
-  std::set<int64_t> trigger(std::map<std::string, std::set<int64_t>>& table,
-                            const std::string& path, WatchEventType type,
+  // ZooKeeper's server-side watch table: path -> sessions; and each session's paths, so
+  // that dropping a session's watches visits its own paths rather than every watched path
+  // (a herd's N sessions closing over N watched paths was N^2).
+  struct WatchTable {
+    std::map<std::string, std::set<int64_t>> by_path;
+    std::map<int64_t, std::set<std::string>> by_session;
+    void add(const std::string& path, int64_t session);
+    // Removes the path's watchers and hands them back.
+    std::set<int64_t> take(const std::string& path);
+    void drop(int64_t session);
+  };
+  std::set<int64_t> trigger(WatchTable& table, const std::string& path, WatchEventType type,
                             std::vector<WatchFire>& fired, const std::set<int64_t>* suppress);
   Stat client_stat(const Node& node) const;
 
   int64_t last_zxid_ = 0;
   std::map<std::string, Node> nodes_;
   std::map<int64_t, std::set<std::string>> ephemerals_;
-  // ZooKeeper's two server-side watch tables: path -> sessions.
-  std::map<std::string, std::set<int64_t>> data_watches_;
-  std::map<std::string, std::set<int64_t>> child_watches_;
+  // ZooKeeper's two server-side watch tables.
+  WatchTable data_watches_;
+  WatchTable child_watches_;
 };
 
 }  // namespace lockstep

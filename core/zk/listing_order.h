@@ -8,7 +8,8 @@
 // the shuffle when it replies (so the draws come in reply order, as they always did) but
 // keeps only the generator's state and a shared, immutable snapshot of the names; the
 // reader makes its N strings when it reads the reply. N replies in flight at once share
-// one snapshot while the children do not change, instead of holding N names each.
+// one snapshot while the children do not change, instead of holding N names each, and
+// snapshots of children that did change share all but the chunk that changed.
 #pragma once
 
 #include <memory>
@@ -17,13 +18,14 @@
 #include <vector>
 
 #include "core/prng.h"
+#include "core/zk/name_list.h"
 
 namespace lockstep {
 
 // A node's children, sorted by name, as they were at one moment. Never changed once made:
-// the data tree makes a new one when the children change, and every listing in between
-// shares it.
-using ChildList = std::shared_ptr<const std::vector<std::string>>;
+// the data tree makes a new one when the children change (sharing the unchanged chunks,
+// core/zk/name_list.h), and every listing in between shares it.
+using ChildList = std::shared_ptr<const NameList>;
 
 // Fisher-Yates, from the last place down, with draws from `order`.
 inline void shuffle_listing(std::vector<std::string>& names, Prng& order) {
@@ -39,7 +41,7 @@ struct DeferredListing {
   // repeatable: a duplicated reply reads the same listing twice.
   std::vector<std::string> make() const {
     if (!names) return {};
-    std::vector<std::string> out(*names);
+    std::vector<std::string> out = names->to_vector();
     Prng draws = order;
     shuffle_listing(out, draws);
     return out;
