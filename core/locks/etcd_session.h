@@ -40,6 +40,19 @@
 // reads; the transaction and the delete are not. The key is named after the session id
 // when Lock starts; an expired session is renewed first (by a read), so the name is the
 // new lease's.
+//
+// What that costs, and why it is not one round trip: etcd answers "the key with the
+// greatest create-revision below ours" (waitDeletes' Get with WithLastCreate and
+// WithMaxCreateRev) and "the lowest" (getOwner) with one range request, sorted and cut to
+// one key by the server. ZooKeeper has no such request: a listing gives names only, the
+// names here are lease ids (nothing in them orders the keys), and the C client's multi
+// takes no reads (its ops are create, delete, set and check). The port must
+// run on a live ZooKeeper through the same Store, so the simulator charges what that
+// store really does: a check with K keys under the path is K + 1 requests, in about two
+// round trips of time (the reads are all in flight at once). A herd of N clients, one
+// cycle each, then sends about N^2 requests in all where etcd would send a few per
+// client, and the replies in flight at once take N^2 memory (docs/bench.md, "Herds to ten
+// thousand").
 #pragma once
 
 #include <memory>
