@@ -180,11 +180,12 @@ INSTANTIATE_TEST_SUITE_P(Catalogue, EveryAlgorithm, ::testing::ValuesIn(catalogu
                            return name;
                          });
 
-// The holder is stopped (SIGSTOP) for 8 s, twice its session timeout: its session
-// expires, the other client takes the lock while the stopped one still believes it holds
-// it, and the checker reports the overlap. The resource (on a session of its own that
-// outlives the pause) refuses the stale holder's write when it wakes: fencing and
-// lost-update hold while mutual exclusion fails.
+// The holder is stopped (SIGSTOP) for 8 s, twice its session timeout, half a second after
+// the first grant (an event, not a time: a slow start under a sanitizer changes nothing).
+// Its session expires, the other client takes the lock while the stopped one still
+// believes it holds it, and the checker reports the overlap. The resource (on a session of
+// its own that outlives the pause) refuses the stale holder's write when it wakes: fencing
+// and lost-update hold while mutual exclusion fails.
 TEST_F(LiveRunner, PausedHolderOverlapsAndFencingRefusesItsWrite) {
   Outcome o = live({"--store",
                     std::string("zk:") + zk_address(),
@@ -205,7 +206,7 @@ TEST_F(LiveRunner, PausedHolderOverlapsAndFencingRefusesItsWrite) {
                     "--resource-store",
                     "separate",
                     "--fault",
-                    "pause:holder:1s:8s"},
+                    "pause:holder:acquired+500ms:8s"},
                    zk_address());
   EXPECT_EQ(o.status, 1) << o.out;
   EXPECT_FALSE(o.passed("mutual-exclusion")) << o.out;
@@ -223,10 +224,10 @@ TEST_F(LiveRunner, PausedHolderOverlapsAndFencingRefusesItsWrite) {
 
 // A session expired from outside: the recipe tells its holder the lock is lost.
 TEST_F(LiveRunner, RecipeSignalsLostOnSessionExpiry) {
-  Outcome o =
-      live({"--store", std::string("zk:") + zk_address(), "--algo", "recipe", "--clients", "3",
-            "--cycles", "2", "--hold", "1500ms", "--think", "10ms", "--fault", "expire:holder:1s"},
-           zk_address());
+  Outcome o = live({"--store", std::string("zk:") + zk_address(), "--algo", "recipe", "--clients",
+                    "3", "--cycles", "2", "--hold", "1500ms", "--think", "10ms", "--fault",
+                    "expire:holder:acquired+500ms"},
+                   zk_address());
   int expired = -1;
   for (const auto& e : o.trace)
     if (e.value("ev", "") == "fault" && e.value("detail", "") == "expire_session")
