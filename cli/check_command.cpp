@@ -650,6 +650,11 @@ int check_all(const Args& args, const CommonFlags& common, const std::vector<std
       throw UsageError{std::string(flag) +
                        ": not with --all (the matrix runs every fault class "
                        "with its own resource; see docs/check.md)"};
+  // Each row runs its algorithm's own options; one option cannot suit every row.
+  if (args.has("--option"))
+    throw UsageError{
+        "--option: not with --all (each row runs its algorithm's defaults; "
+        "check --algo A --option KEY=VALUE searches one algorithm so set)"};
   const search::MatrixConfig cfg = matrix_config(args, common);
   if (auto shard = args.value("--shard"))
     return check_all_shard(cfg, parse_shard(*shard), common, argv);

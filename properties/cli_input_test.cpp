@@ -92,6 +92,16 @@ TEST(CliInput, CheckRefusesAMalformedOptionBeforeSearching) {
             "--option tries: must be between 1 and 1000000");
 }
 
+TEST(CliInput, CheckAllRefusesFlagsItsRowsWouldIgnore) {
+  // --option used to be dropped without a word: the matrix ran every row with its defaults.
+  EXPECT_EQ(refusal(check_command, {"--all", "--option", "bug=true"})
+                .rfind("--option: not with --all", 0),
+            0u);
+  EXPECT_EQ(
+      refusal(check_command, {"--all", "--faults", "pause"}).rfind("--faults: not with --all", 0),
+      0u);
+}
+
 TEST(CliInput, CheckRefusesRunsBeyondTheMaximum) {
   EXPECT_EQ(refusal(check_command, {"--algo", "recipe", "--runs", "1000000000001"}),
             "--runs: must be at most 1000000000000, got 1000000000001");
