@@ -31,6 +31,8 @@ class RenewingSession final : public Session, public std::enable_shared_from_thi
                        int32_t version = -1) override;
   Future<MultiReply> multi(const std::vector<Op>& ops) override;
   Future<Unit> close() override;
+  // Gives up the session now under it; the next call opens a new one.
+  Error abandon() override { return inner_->abandon(); }
 
   // Of the session now under it: after a renewal, the new one's.
   SessionState state() const override;

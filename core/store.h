@@ -185,6 +185,15 @@ class Session {
   virtual Future<MultiReply> multi(const std::vector<Op>& ops) = 0;
   // Ends the session on the server (its ephemerals go); afterwards every call gets Closing.
   virtual Future<Unit> close() = 0;
+  // Gives the session up on this client alone, as a client library does that declares it
+  // lost on its own clock (Curator's injectSessionExpiration: the handle's state becomes
+  // CLOSED, its watchers hear Expired, no closeSession goes to the server). From then on
+  // the session is Expired here: what was pending fails with SessionExpired, watches end,
+  // the Expired event goes out, every call gets SessionExpired. The server is not told:
+  // it keeps the session, and its ephemerals, until it expires it on its own clock. Ok,
+  // or why not: SessionExpired or Closing if it had ended already, Unimplemented where a
+  // store cannot do it (the default).
+  virtual Error abandon() { return Error::Unimplemented; }
 
   virtual SessionState state() const = 0;
   virtual int64_t id() const = 0;

@@ -764,6 +764,36 @@ TEST_F(LiveStore, PartitionLongerThanTimeoutExpiresOnReconnect) {
   EXPECT_EQ(await(mine.watch).type, WatchEventType::SessionEnded);
 }
 
+// Session::abandon, as Curator's injectSessionExpiration: a handle that is reconnecting
+// is given up without a closeSession, so the server keeps the session and its ephemeral
+// until the timeout lapses there. A connected handle would send one: refused.
+TEST_F(LiveStore, AnAbandonedSessionLivesOnTheServerUntilItExpiresThere) {
+  Relay relay(zk_address());
+  ZkStore via(relay.address());
+  auto s = open(4s, &via);
+  EXPECT_EQ(s->abandon(), Error::InvalidState);
+  ASSERT_EQ(await(s->create(p("lock"), "", CreateMode::Ephemeral)).err, Error::Ok);
+  const int64_t id = s->id();
+  GetReply mine = await(s->get(p("lock"), true));
+  ExistsReply theirs = await(admin_->exists(p("lock"), true));
+  Future<SessionEvent> ev = s->next_event();
+  relay.cut(true);
+  EXPECT_EQ(await(ev), SessionEvent::Suspended);
+  Future<SessionEvent> next = s->next_event();
+  EXPECT_EQ(s->abandon(), Error::Ok);
+  EXPECT_EQ(s->state(), SessionState::Expired);
+  EXPECT_EQ(await(next), SessionEvent::Expired);
+  EXPECT_EQ(await(s->ended()), SessionState::Expired);
+  EXPECT_EQ(await(mine.watch).type, WatchEventType::SessionEnded);
+  EXPECT_EQ(await(s->exists(p("lock"))).err, Error::SessionExpired);
+  EXPECT_EQ(s->abandon(), Error::SessionExpired);
+  idle(1s);
+  // Not told: the node is there, still the old session's, while its timeout runs.
+  EXPECT_EQ(await(admin_->exists(p("lock"))).stat.ephemeral_owner, id);
+  EXPECT_FALSE(theirs.watch.ready());
+  EXPECT_EQ(await(theirs.watch, 20s).type, WatchEventType::Deleted);
+}
+
 TEST_F(LiveStore, ChrootIsCreatedAndHidden) {
   std::string root = base_ + "/chroot";
   ZkStore chrooted(std::string(zk_address()) + root);

@@ -43,6 +43,9 @@ struct LocalCore {
   // Executor side.
   SessionState state = SessionState::Connected;
   bool closed_by_client = false;  // after close(), every call gets Closing (store.h)
+  // Given up by the client (abandon): no more pings, and the session object going does
+  // not end it on the "server"; the reaper expires it after its timeout.
+  std::atomic<bool> abandoned{false};
   std::vector<Promise<SessionEvent>> event_waiters;
   Promise<SessionState> ended;
   WatchTable data_watches, exist_watches, child_watches;
@@ -165,7 +168,7 @@ class LocalSession final : public Session {
       : store_(std::move(store)), core_(std::move(core)) {}
   ~LocalSession() override {
     std::lock_guard lock(store_->mu);
-    if (!store_->sessions.count(core_->id)) return;
+    if (core_->abandoned || !store_->sessions.count(core_->id)) return;
     store_->sessions.erase(core_->id);
     std::vector<WatchFire> fired;
     store_->tree.kill_session(core_->id, fired);
@@ -256,6 +259,14 @@ class LocalSession final : public Session {
       done.set(Unit{});
     });
     return done.future();
+  }
+
+  Error abandon() override {
+    if (core_->state == SessionState::Closed || core_->closed_by_client) return Error::Closing;
+    if (core_->state == SessionState::Expired) return Error::SessionExpired;
+    core_->abandoned = true;
+    core_->on_end(SessionState::Expired);
+    return Error::Ok;
   }
 
   SessionState state() const override { return core_->state; }

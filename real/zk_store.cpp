@@ -45,6 +45,7 @@ struct ZkCore : std::enable_shared_from_this<ZkCore> {
   SessionState state = SessionState::Connecting;
   bool ever_connected = false;
   bool close_started = false;
+  bool abandoned = false;  // given up by the client: Expired to it, whatever the closing does
   int64_t session_id = 0;
   std::string passwd;
   int timeout_ms = 0;
@@ -60,6 +61,7 @@ struct ZkCore : std::enable_shared_from_this<ZkCore> {
 
   // Executor side.
   std::optional<Error> refuse() const {
+    if (abandoned) return Error::SessionExpired;
     if (close_started || state == SessionState::Closed) return Error::Closing;
     if (state == SessionState::Expired) return Error::SessionExpired;
     return std::nullopt;
@@ -98,8 +100,9 @@ struct ZkCore : std::enable_shared_from_this<ZkCore> {
   WatchCtx* new_watch();
   void drop_watch(WatchCtx* w);
   // After zookeeper_close: fails what the client never completed, ends what it will
-  // never notify, frees both, and tells the executor the session is closed.
-  void after_close();
+  // never notify, frees both, and tells the executor the session is closed. A session
+  // given up (abandon) ended as Expired: what was pending fails with SessionExpired.
+  void after_close(SessionState how = SessionState::Closed);
   size_t live_contexts() const {
     std::lock_guard lock(mu);
     return watches.size() + requests.size();
@@ -445,7 +448,8 @@ void ZkCore::on_closed() {
   if (!closed.is_set()) closed.set(Unit{});
 }
 
-void ZkCore::after_close() {
+void ZkCore::after_close(SessionState how) {
+  const Error pending = how == SessionState::Expired ? Error::SessionExpired : Error::Closing;
   std::set<WatchCtx*> ws;
   std::set<RequestBase*> rs;
   {
@@ -458,13 +462,12 @@ void ZkCore::after_close() {
       ws.erase(r->watch);
       delete r->watch;
     }
-    r->fail(Error::Closing);
+    r->fail(pending);
     delete r;
   }
   for (WatchCtx* w : ws) {
     if (!w->resolved)
-      post_value(this, w->promise,
-                 WatchEvent{WatchEventType::SessionEnded, "", SessionState::Closed});
+      post_value(this, w->promise, WatchEvent{WatchEventType::SessionEnded, "", how});
     delete w;
   }
   auto self = shared_from_this();
@@ -605,11 +608,19 @@ struct CloseJob {
   std::string connect_string;
   ZkClientId who;  // empty id: no session to make sure of
   Duration bound;
+  bool abandon = false;  // given up: nothing waited for, the server not told
 };
 
 // Ends the session for good. Runs off the executor (it blocks).
 void close_blocking(const CloseJob& job) {
   ZkCore& c = *job.core;
+  if (job.abandon) {
+    // A handle that is not connected sends no closeSession (zookeeper_close only frees
+    // it): the session lives on the server until it expires there.
+    if (job.zh) zookeeper_close(job.zh);
+    c.after_close(SessionState::Expired);
+    return;
+  }
   {
     // Requests already sent get their real answers, as the Java client's close does;
     // the C client would otherwise fail them all with Closing.
@@ -679,6 +690,23 @@ Duration ZkSession::timeout() const {
   int ms = core_->ever_connected ? core_->timeout_ms : core_->requested_timeout_ms;
   return std::chrono::milliseconds(ms);
 }
+Error ZkSession::abandon() {
+  ZkCore& c = *core_;
+  if (auto e = c.refuse()) return *e;
+  // zookeeper_close tells the server when the handle is connected; only one that is
+  // reconnecting can be given up silently. (If it reconnects before the closing thread
+  // runs, the close does reach the server and the session ends sooner.)
+  if (c.state != SessionState::Suspended) return Error::InvalidState;
+  c.on_expired();
+  c.abandoned = true;
+  c.close_started = true;
+  CloseJob job = make_close_job(core_);
+  job.abandon = true;
+  std::lock_guard lock(threads_mu_);
+  threads_.emplace_back([job] { close_blocking(job); });
+  return Error::Ok;
+}
+
 Future<SessionEvent> ZkSession::next_event() { return core_->next_event.future(); }
 Future<SessionState> ZkSession::ended() { return core_->ended.future(); }
 ZkClientId ZkSession::client_id() const { return {core_->session_id, core_->passwd}; }

@@ -85,6 +85,10 @@ class ZkSession final : public Session {
   // session (see expire_session). Set once all of that is done; on an expired session,
   // at once.
   Future<Unit> close() override;
+  // Only while Suspended (InvalidState otherwise): the handle is then reconnecting, and
+  // zookeeper_close frees it without a closeSession. Pending requests fail with
+  // SessionExpired; the server expires the session when its timeout lapses there.
+  Error abandon() override;
 
   SessionState state() const override;
   int64_t id() const override;

@@ -4,6 +4,7 @@
 
 #include "core/lock.h"
 #include "core/locks/aiozk_48.h"
+#include "core/locks/curator_604.h"
 #include "core/locks/curator_678.h"
 #include "core/locks/etcd_session.h"
 #include "core/locks/kazoo_170.h"
@@ -266,6 +267,20 @@ std::vector<AlgorithmInfo> make_catalogue() {
           },
       .sessionless = true,  // Redis: a client reconnects and goes on
       .make = locks::make_redis_semaphore_175,
+  });
+  all.push_back({
+      .name = "curator-604",
+      .summary = "Curator InterProcessMutex, CURATOR-604 "
+                 "(https://github.com/apache/curator/issues/1121): a client that gave its "
+                 "session up after a session timeout of SUSPENDED goes on, on a new "
+                 "session, with a lock node of the old one, still alive on the server; "
+                 "when the server expires it another client gets the lock. Fix "
+                 "(bug=false): the node counts only if its ephemeralOwner is the session "
+                 "now (CURATOR-498's check), else it is deleted and created again",
+      .options = {bug_option()},
+      .has_fencing_token = true,
+      .sessionless = true,  // the CuratorFramework opens a new handle after a session ends
+      .make = locks::make_curator_604,
   });
   return all;
 }

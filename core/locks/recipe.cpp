@@ -59,93 +59,147 @@ Task<void> delete_in_background(Env& env, std::shared_ptr<Session> session, std:
   }
 }
 
+// Curator's ConnectionStateManager, for one session: SUSPENDED for a whole session
+// timeout of the client's own clock, and the session is given up without a word to the
+// server (injectSessionExpiration); a reconnection before that calls it off.
+Task<void> give_up_when_suspended(Env& env, std::shared_ptr<Session> session, int64_t id) {
+  for (;;) {
+    SessionEvent ev = co_await session->next_event();
+    if (ev != SessionEvent::Suspended) {
+      if (ev == SessionEvent::Connected || ev == SessionEvent::Reconnected) continue;
+      co_return;
+    }
+    Future<SessionEvent> back = session->next_event();
+    if (co_await first_of(env.sleep_for(session->timeout()), back) == 0) {
+      if (session->id() == id && session->state() == SessionState::Suspended) session->abandon();
+      co_return;
+    }
+    if (back.get() != SessionEvent::Reconnected) co_return;
+  }
+}
+
+// Curator's background delete of a node found by its GUID that belongs to the previous
+// session (ProtectedMode.validateFoundNode hands it to the FailedDeleteManager).
+Task<void> delete_now_then_in_background(Env& env, std::shared_ptr<Session> session,
+                                         std::string path) {
+  Error err = co_await session->remove(path, -1);
+  if (err == Error::ConnectionLoss || err == Error::OperationTimeout)
+    co_await delete_in_background(env, session, path);
+}
+
 class RecipeLock final : public Lock {
  public:
-  RecipeLock(LockContext ctx, ReleaseDelete release_delete)
+  RecipeLock(LockContext ctx, ReleaseDelete release_delete, CuratorClient client = {})
       : env_(*ctx.env),
         session_(ctx.sessions.at(0)),
         dir_(ctx.path),
-        release_delete_(release_delete) {}
+        release_delete_(release_delete),
+        client_(client) {}
 
   Task<AcquireResult> acquire(Time deadline) override {
     Future<Unit> timeout = env_.timer_at(deadline);
-    Future<SessionState> ended = session_->ended();
+    keep_managing_connection();
     const std::string guid = env_.random_hex_id();
     const std::string protected_name =
         std::string(kProtectedPrefix) + guid + "-" + std::string(kLockName);
     own_.clear();
-    std::optional<int64_t> czxid;
+    // Once more from the create when the node turned out to be a previous session's.
+    for (;;) {
+      std::optional<int64_t> czxid;
 
-    // Create, recovering a create whose reply was lost by looking for our GUID.
-    bool maybe_created = false;
-    while (!czxid) {
-      if (env_.now() >= deadline) co_return co_await fail("timeout", maybe_created, guid);
-      if (maybe_created) {
+      // Create, recovering a create whose reply was lost by looking for our GUID.
+      bool maybe_created = false;
+      while (!czxid) {
+        if (env_.now() >= deadline) co_return co_await fail("timeout", maybe_created, guid);
+        keep_managing_connection();
+        if (maybe_created) {
+          ChildrenReply listed = co_await session_->children(dir_);
+          if (gone(listed.err)) co_return co_await fail(keeper_error(listed.err, dir_));
+          if (listed.err != Error::Ok && listed.err != Error::NoNode) {
+            co_await first_of(env_.sleep_for(kRetryPause), timeout);
+            continue;
+          }
+          maybe_created = false;
+          for (const auto& name : listed.children)
+            if (name.find(guid) != std::string::npos) own_ = join_path(dir_, name);
+          if (!own_.empty()) {
+            std::optional<Stat> found = co_await node_stat(deadline);
+            if (!found) co_return co_await fail("timeout");
+            owner_ = found->ephemeral_owner;
+            if (client_.node_of_this_session_only && owner_ != session_->id()) {
+              drop_node_of_previous_session();
+              continue;
+            }
+            czxid = found->czxid;
+            break;
+          }
+        }
+        CreateReply created = co_await session_->create(join_path(dir_, protected_name), "",
+                                                        CreateMode::EphemeralSequential);
+        if (created.err == Error::Ok) {
+          own_ = created.path;
+          czxid = created.stat.czxid;
+          owner_ = created.stat.ephemeral_owner;
+        } else if (created.err == Error::NoNode) {
+          Error made = co_await ensure_path(env_, *session_, dir_, deadline);
+          if (gone(made)) co_return co_await fail(keeper_error(made, dir_));
+        } else if (created.err == Error::ConnectionLoss || created.err == Error::OperationTimeout ||
+                   (retries_expired() && created.err == Error::SessionExpired)) {
+          maybe_created = true;
+          co_await first_of(env_.sleep_for(kRetryPause), timeout);
+        } else {
+          co_return co_await fail(keeper_error(created.err, dir_));
+        }
+      }
+
+      // Queue: the lowest sequence number holds; everyone else watches the one just ahead.
+      for (;;) {
+        if (env_.now() >= deadline) co_return co_await fail("timeout");
+        keep_managing_connection();
         ChildrenReply listed = co_await session_->children(dir_);
-        if (session_gone(listed.err)) co_return co_await fail(keeper_error(listed.err, dir_));
-        if (listed.err != Error::Ok && listed.err != Error::NoNode) {
+        if (gone(listed.err)) co_return co_await fail(keeper_error(listed.err, dir_));
+        if (listed.err != Error::Ok) {
           co_await first_of(env_.sleep_for(kRetryPause), timeout);
           continue;
         }
-        maybe_created = false;
-        for (const auto& name : listed.children)
-          if (name.find(guid) != std::string::npos) own_ = join_path(dir_, name);
-        if (!own_.empty()) {
-          czxid = co_await creation_zxid(deadline);
-          if (!czxid) co_return co_await fail("timeout");
+        if (client_.node_of_this_session_only && owner_ != session_->id()) {
+          // A new session since the create: the node still listed is the previous
+          // session's, and goes when the server expires that one.
+          drop_node_of_previous_session();
           break;
         }
-      }
-      CreateReply created = co_await session_->create(join_path(dir_, protected_name), "",
-                                                      CreateMode::EphemeralSequential);
-      if (created.err == Error::Ok) {
-        own_ = created.path;
-        czxid = created.stat.czxid;
-      } else if (created.err == Error::NoNode) {
-        Error made = co_await ensure_path(env_, *session_, dir_, deadline);
-        if (session_gone(made)) co_return co_await fail(keeper_error(made, dir_));
-      } else if (created.err == Error::ConnectionLoss || created.err == Error::OperationTimeout) {
-        maybe_created = true;
-        co_await first_of(env_.sleep_for(kRetryPause), timeout);
-      } else {
-        co_return co_await fail(keeper_error(created.err, dir_));
-      }
-    }
+        const std::string_view mine = base_name(own_);
+        const QueueLook queue =
+            look_up_queue(listed.children, kLockName,
+                          {.name = mine, .sequence = sequence_number(mine).value_or(0)});
+        if (!queue.has_place) {
+          // Our node is gone: the session that owned it has ended on the server. Curator's
+          // attemptLock takes that NoNodeException as retryable and creates again.
+          if (client_.gives_up_suspended_sessions) {
+            own_.clear();
+            break;
+          }
+          co_return co_await fail(
+              keeper_error(Error::NoNode, "Sequential path not found: " + std::string(mine)));
+        }
+        if (!queue.ahead) co_return grant(static_cast<uint64_t>(*czxid));
+        const std::string predecessor = join_path(dir_, queue.ahead->name);
+        // The frame lives while we wait: keep the one name we need, not N of them (N waiters
+        // holding N names each is N^2 memory in a herd).
+        forget(listed.children);
 
-    // Queue: the lowest sequence number holds; everyone else watches the one just ahead.
-    for (;;) {
-      if (env_.now() >= deadline) co_return co_await fail("timeout");
-      ChildrenReply listed = co_await session_->children(dir_);
-      if (session_gone(listed.err)) co_return co_await fail(keeper_error(listed.err, dir_));
-      if (listed.err != Error::Ok) {
-        co_await first_of(env_.sleep_for(kRetryPause), timeout);
-        continue;
+        // Curator reads the predecessor's data rather than calling exists, so that a node
+        // already gone leaves no creation watch behind; either way, gone means list again.
+        GetReply ahead = co_await session_->get(predecessor, true);
+        if (ahead.err == Error::NoNode) continue;
+        if (gone(ahead.err)) co_return co_await fail(keeper_error(ahead.err, dir_));
+        if (ahead.err != Error::Ok || !ahead.watch.valid()) {
+          co_await first_of(env_.sleep_for(kRetryPause), timeout);
+          continue;
+        }
+        // The session now under the lock (a new one after a session was given up).
+        co_await first_of(ahead.watch, timeout, session_->ended());
       }
-      const std::string_view mine = base_name(own_);
-      const QueueLook queue =
-          look_up_queue(listed.children, kLockName,
-                        {.name = mine, .sequence = sequence_number(mine).value_or(0)});
-      if (!queue.has_place) {
-        // Our node is gone: the session that owned it has ended on the server.
-        co_return co_await fail(
-            keeper_error(Error::NoNode, "Sequential path not found: " + std::string(mine)));
-      }
-      if (!queue.ahead) co_return grant(static_cast<uint64_t>(*czxid));
-      const std::string predecessor = join_path(dir_, queue.ahead->name);
-      // The frame lives while we wait: keep the one name we need, not N of them (N waiters
-      // holding N names each is N^2 memory in a herd).
-      forget(listed.children);
-
-      // Curator reads the predecessor's data rather than calling exists, so that a node
-      // already gone leaves no creation watch behind; either way, gone means list again.
-      GetReply ahead = co_await session_->get(predecessor, true);
-      if (ahead.err == Error::NoNode) continue;
-      if (session_gone(ahead.err)) co_return co_await fail(keeper_error(ahead.err, dir_));
-      if (ahead.err != Error::Ok || !ahead.watch.valid()) {
-        co_await first_of(env_.sleep_for(kRetryPause), timeout);
-        continue;
-      }
-      co_await first_of(ahead.watch, timeout, ended);
     }
   }
 
@@ -179,7 +233,27 @@ class RecipeLock final : public Lock {
   }
 
  private:
+  // Errors after which the lock gives up: the recipe's session is gone. Curator's
+  // RetryLoop retries SessionExpired as well, on the handle its client opens next.
+  bool retries_expired() const { return client_.gives_up_suspended_sessions; }
+  bool gone(Error e) const {
+    return retries_expired() && e == Error::SessionExpired ? false : session_gone(e);
+  }
+
+  // One ConnectionStateManager for each session the lock runs on.
+  void keep_managing_connection() {
+    if (!client_.gives_up_suspended_sessions || session_->id() == managed_session_) return;
+    managed_session_ = session_->id();
+    env_.spawn(give_up_when_suspended(env_, session_, managed_session_));
+  }
+
+  void drop_node_of_previous_session() {
+    env_.spawn(delete_now_then_in_background(env_, session_, std::move(own_)));
+    own_.clear();
+  }
+
   AcquireResult grant(uint64_t token) {
+    keep_managing_connection();
     holding_ = true;
     auto lost = std::make_shared<Promise<Unit>>();
     AcquireResult r;
@@ -204,11 +278,11 @@ class RecipeLock final : public Lock {
     return s == SessionState::Expired || s == SessionState::Closed;
   }
 
-  // The czxid of our node once it was found by GUID (the create's own Stat was lost).
-  Task<std::optional<int64_t>> creation_zxid(Time deadline) {
+  // The Stat of our node once it was found by GUID (the create's own Stat was lost).
+  Task<std::optional<Stat>> node_stat(Time deadline) {
     for (;;) {
       ExistsReply there = co_await session_->exists(own_);
-      if (there.err == Error::Ok) co_return there.stat.czxid;
+      if (there.err == Error::Ok) co_return there.stat;
       if (there.err != Error::ConnectionLoss && there.err != Error::OperationTimeout)
         co_return std::nullopt;
       if (env_.now() >= deadline) co_return std::nullopt;
@@ -246,10 +320,13 @@ class RecipeLock final : public Lock {
   Env& env_;
   std::shared_ptr<Session> session_;
   std::string dir_;
-  std::string own_;  // our lock node while queued or holding
+  std::string own_;    // our lock node while queued or holding
+  int64_t owner_ = 0;  // the session that made own_ (its ephemeralOwner)
   bool holding_ = false;
   std::shared_ptr<SessionWatch> watch_ = std::make_shared<SessionWatch>();
   ReleaseDelete release_delete_;
+  CuratorClient client_;
+  int64_t managed_session_ = 0;
 };
 
 }  // namespace
@@ -260,6 +337,10 @@ std::unique_ptr<Lock> make_recipe(LockContext ctx) {
 
 std::unique_ptr<Lock> make_recipe_releasing(LockContext ctx, ReleaseDelete release) {
   return std::make_unique<RecipeLock>(std::move(ctx), release);
+}
+
+std::unique_ptr<Lock> make_recipe_on_curator(LockContext ctx, CuratorClient client) {
+  return std::make_unique<RecipeLock>(std::move(ctx), ReleaseDelete::Guaranteed, client);
 }
 
 }  // namespace lockstep::locks

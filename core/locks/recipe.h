@@ -22,4 +22,18 @@ enum class ReleaseDelete { Guaranteed, OneTryThenForget, OneTryThenBackground };
 // The recipe with another release; everything else is the recipe's.
 std::unique_ptr<Lock> make_recipe_releasing(LockContext ctx, ReleaseDelete release);
 
+// Curator's client around the recipe, for CURATOR-604 (curator_604.h).
+struct CuratorClient {
+  // Curator's ConnectionStateManager gives a session up on the client's own clock once it
+  // has been SUSPENDED for a whole session timeout (injectSessionExpiration:
+  // Session::abandon), and its RetryLoop retries a call that failed with SessionExpired
+  // (the CuratorFramework opens a new handle: the lock runs on a RenewingSession).
+  bool gives_up_suspended_sessions = false;
+  // The lock node counts only if its ephemeralOwner is the session now: a node found by
+  // its GUID (CURATOR-498's check in protected mode) or kept from before a new session
+  // is deleted and the create goes again.
+  bool node_of_this_session_only = false;
+};
+std::unique_ptr<Lock> make_recipe_on_curator(LockContext ctx, CuratorClient client);
+
 }  // namespace lockstep::locks

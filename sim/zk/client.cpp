@@ -506,6 +506,15 @@ Future<Unit> SimSession::close() {
   return f;
 }
 
+Error SimSession::abandon() {
+  if (auto e = refusal()) return *e;
+  // Only the socket closes: the server drops the connection and keeps the session, which
+  // its tracker expires once nothing has touched it for the timeout.
+  trace("abandoned");
+  end(SessionState::Expired, Error::SessionExpired);
+  return Error::Ok;
+}
+
 Future<ConnectReply> SimStore::connect(Env& env, Duration session_timeout) {
   auto* process = dynamic_cast<Process*>(&env);
   if (!process) return Future<ConnectReply>::ready_with(ConnectReply{Error::BadArguments, nullptr});

@@ -45,6 +45,7 @@ class SimSession final : public Session, public std::enable_shared_from_this<Sim
   Future<SetReply> set(const std::string& path, const std::string& data, int32_t version) override;
   Future<MultiReply> multi(const std::vector<Op>& ops) override;
   Future<Unit> close() override;
+  Error abandon() override;
 
   SessionState state() const override { return state_; }
   int64_t id() const override { return id_; }
