@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # A seconds-long smoke of the herd benchmark (docs/bench.md, "Herds to ten thousand"):
-# sim_bench's BM_Herd at N = 10 and 30 for every algorithm, with the herd in its counters
+# sim_herd's BM_Herd at N = 10 and 30 for every algorithm, with the herd in its counters
 # (a queue lock's release wakes at most one waiter, zk-slow's wakes them all), and
 # scripts/plot_bench.py draws herd_scale.png and the slope lines from the result.
-# usage: herd_bench_test.sh SIM_BENCH_BINARY SOURCE_DIR
+# usage: herd_bench_test.sh SIM_HERD_BINARY SOURCE_DIR
 set -uo pipefail
 bench="$1"
 root="$2"
@@ -11,7 +11,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
 "$bench" --benchmark_filter='^BM_Herd/[^/]+/(10|30)$' --benchmark_min_time=0.01 --benchmark_out="$tmp/herd.json" \
-  --benchmark_out_format=json >"$tmp/log" 2>&1 || { cat "$tmp/log"; echo "FAIL: sim_bench exited $?"; exit 1; }
+  --benchmark_out_format=json >"$tmp/log" 2>&1 || { cat "$tmp/log"; echo "FAIL: sim_herd exited $?"; exit 1; }
 
 /usr/bin/python3 - "$tmp/herd.json" <<'PY' || exit 1
 import json, sys

@@ -10,7 +10,7 @@ peers' files of the same shape). Benchmark names say what each entry is:
   live/IMPL/N:n              a live run: ours (recipe, zk-fast-pred, zk-slow) or a peer
                              (curator, kazoo)
   limit/sessions:S/window:W  the server's pipelined create+delete ceiling (bench/live_limit)
-  BM_Herd/ALGO/N             a simulated herd of N clients, one cycle each (bench/sim_bench)
+  BM_Herd/ALGO/N             a simulated herd of N clients, one cycle each (bench/sim_herd)
 Entries repeated across rounds are reduced to the median of each counter. Writes
 herd_notifications.png, handoffs.png, latency.png and sim_cost.png (and herd_scale.png
 when there are BM_Herd entries) into PNG_DIR, each only when it has data, and prints a
@@ -281,7 +281,7 @@ def plot_herd(groups, png_dir, plt):
         ax.set_title(title)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
-    fig.suptitle(f"Simulated herds (bench/sim_bench BM_Herd); slopes fitted over N >= {SLOPE_FROM_N}")
+    fig.suptitle(f"Simulated herds (bench/sim_herd BM_Herd); slopes fitted over N >= {SLOPE_FROM_N}")
     fig.tight_layout()
     path = os.path.join(png_dir, "herd_scale.png")
     fig.savefig(path, dpi=90)
@@ -290,7 +290,7 @@ def plot_herd(groups, png_dir, plt):
 
 
 def herd_table(groups):
-    lines = ["Simulated herds, one cycle each (bench/sim_bench BM_Herd): events / store requests / "
+    lines = ["Simulated herds, one cycle each (bench/sim_herd BM_Herd): events / store requests / "
              "notifications per release / peak bytes per client / CPU seconds", ""]
     algos = herd_algos(groups)
     ns = sorted({k[2] for k in groups if k[0] == "herd"})
