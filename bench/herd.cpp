@@ -26,6 +26,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <exception>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -246,6 +247,7 @@ class CountingSession final : public lockstep::Session {
 struct LiveConfig {
   std::string connect;
   const lockstep::AlgorithmInfo* algorithm = nullptr;
+  lockstep::Options options;  // beyond the catalogue's defaults
   std::string path;
   int cycles = 10;
   Duration hold = 5ms;
@@ -301,7 +303,7 @@ void live_client(int index, const LiveConfig& cfg, std::barrier<>& start, LiveCl
     ctx.env = &env;
     ctx.sessions.push_back(std::make_shared<CountingSession>(session, &out.counts));
     ctx.path = cfg.path;
-    ctx.options = cfg.algorithm->validate({});  // the catalogue's defaults
+    ctx.options = cfg.algorithm->validate(cfg.options);
     auto lock = cfg.algorithm->make(std::move(ctx));
     arrived = true;
     start.arrive_and_wait();
@@ -374,7 +376,8 @@ double env_double(const char* name, double fallback) {
   return std::atof(v);
 }
 
-void BM_LiveHerd(benchmark::State& state, const std::string& algorithm) {
+void BM_LiveHerd(benchmark::State& state, const std::string& algorithm,
+                 const lockstep::Options& options) {
   const char* zk = std::getenv("LOCKSTEP_ZK");
   if (!zk || !*zk) {
     state.SkipWithError("LOCKSTEP_ZK not set (LOCKSTEP_ZK=$(scripts/zk start))");
@@ -384,11 +387,12 @@ void BM_LiveHerd(benchmark::State& state, const std::string& algorithm) {
   LiveConfig cfg;
   cfg.connect = zk;
   cfg.algorithm = &lockstep::resolve_algorithm(algorithm);
+  cfg.options = options;
   cfg.cycles = std::max(1, env_int("LOCKSTEP_BENCH_CYCLES", 10));
   cfg.hold = std::chrono::duration_cast<Duration>(
       std::chrono::duration<double, std::milli>(env_double("LOCKSTEP_BENCH_HOLD_MS", 5)));
-  cfg.path =
-      kLiveBase + "/herd-" + std::to_string(getpid()) + "-" + algorithm + "-" + std::to_string(n);
+  cfg.path = kLiveBase + "/herd-" + std::to_string(getpid()) + "-" + algorithm +
+             std::to_string(options.all().size()) + "-" + std::to_string(n);
   // zk-slow's lock is the node itself; the others queue under a directory. Either way
   // the persistent nodes exist before the clock starts.
   const std::string dir = algorithm == "zk-slow" ? kLiveBase : cfg.path;
@@ -461,8 +465,19 @@ int main(int argc, char** argv) {
     for (int n = 2; n <= 256; n *= 2) b->Arg(n);
   }
   const int max_n = env_int("LOCKSTEP_BENCH_MAX_N", 64);
-  for (const std::string algo : {"zk-slow", "zk-fast-pred", "recipe"}) {
-    auto* b = benchmark::RegisterBenchmark(("live/" + algo).c_str(), BM_LiveHerd, algo);
+  // recipe-direct: recipe with handoff=direct (a waiter that knows it is next takes the
+  // lock on the notification, without listing again).
+  struct Live {
+    std::string name, algorithm;
+    lockstep::Options options;
+  };
+  for (const Live& l :
+       {Live{"zk-slow", "zk-slow", {}}, Live{"zk-fast-pred", "zk-fast-pred", {}},
+        Live{"recipe", "recipe", {}},
+        Live{"recipe-direct", "recipe",
+             lockstep::Options(std::map<std::string, std::string>{{"handoff", "direct"}})}}) {
+    auto* b = benchmark::RegisterBenchmark(("live/" + l.name).c_str(), BM_LiveHerd, l.algorithm,
+                                           l.options);
     b->ArgName("N")->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
     for (int n = 1; n <= max_n; n *= 2) b->Arg(n);
   }

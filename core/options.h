@@ -86,6 +86,9 @@ class OptionValues {
 
   // The option has a value: given, or a default.
   bool has(const std::string& key) const;
+  // The catalogue entry declares the option. For a make function that other entries reuse
+  // with options of their own (an algorithm a user registers on recipe's make).
+  bool declares(const std::string& key) const { return entries_.count(key) != 0; }
   // The option's declared default (for locks that, like their library, put the default
   // back in place of a zero).
   Duration default_duration(const std::string& key) const;

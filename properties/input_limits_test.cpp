@@ -72,7 +72,7 @@ TEST(InputLimitsJson, EchoedKeysAndValuesStayOnOneLine) {
   EXPECT_EQ(error_of(doc("\"k\\ney\": 1")), R"(k\ney: unknown key)");
   EXPECT_EQ(error_of(doc("\"workload\": {\"x\\u0001\": 1}")), R"(workload.x\u0001: unknown key)");
   EXPECT_EQ(error_of(doc("\"options\": {\"a\\nb\": 1}")),
-            R"(options.a\nb: unknown option (recipe takes none))");
+            R"(options.a\nb: unknown option (known for recipe: handoff))");
   EXPECT_EQ(error_of(doc("\"lock_path\": \"/a\\nb\"")),
             R"(lock_path: contains a character ZooKeeper does not allow in paths, got "/a\nb")");
   EXPECT_EQ(one_line("a\nb\tc\x01\"\\"), "a\\nb\\tc\\u0001\"\\");

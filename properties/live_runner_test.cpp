@@ -166,6 +166,20 @@ TEST_P(EveryAlgorithm, EightContendingProcesses) {
   }
 }
 
+// recipe's handoff=direct on a live server: 8 processes with no hold and no think time, so
+// a waiter is nearly always next in line and takes the lock on the notification.
+TEST_F(LiveRunner, RecipeDirectHandoffEightProcesses) {
+  Outcome o = live({"--store", std::string("zk:") + zk_address(), "--algo", "recipe", "--option",
+                    "handoff=direct", "--clients", "8", "--cycles", "10", "--hold", "0ms",
+                    "--think", "0ms", "--acquire-timeout", "10s", "--duration", "20s"},
+                   zk_address());
+  EXPECT_EQ(o.status, 0) << o.out;
+  EXPECT_TRUE(o.passed("mutual-exclusion")) << o.out;
+  EXPECT_TRUE(o.passed("liveness")) << o.out;
+  EXPECT_EQ(count(o, "acquired"), 80) << o.out;
+  EXPECT_EQ(count(o, "released"), 80) << o.out;
+}
+
 std::vector<std::string> catalogue() {
   std::vector<std::string> names;
   for (const auto& a : algorithms()) names.push_back(a.name);

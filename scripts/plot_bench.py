@@ -7,7 +7,7 @@ usage: scripts/plot_bench.py RESULTS_DIR PNG_DIR [--table FILE]
 Reads every *.json under RESULTS_DIR (Google Benchmark's --benchmark_out files and the
 peers' files of the same shape). Benchmark names say what each entry is:
   sim/ALGO/N:n               simulator counters (bench/herd)
-  live/IMPL/N:n              a live run: ours (recipe, zk-fast-pred, zk-slow) or a peer
+  live/IMPL/N:n              a live run: ours (recipe, recipe-direct, zk-fast-pred, zk-slow) or a peer
                              (curator, kazoo)
   limit/sessions:S/window:W  the server's pipelined create+delete ceiling (bench/live_limit)
   BM_Herd/ALGO/N             a simulated herd of N clients, one cycle each (bench/sim_herd)
@@ -27,7 +27,7 @@ import sys
 
 PROG = "plot_bench.py"
 
-OURS = ["recipe", "zk-fast-pred", "zk-slow"]
+OURS = ["recipe", "recipe-direct", "zk-fast-pred", "zk-slow"]
 PEERS = ["curator", "kazoo"]
 SIM_ALGOS = ["zk-slow", "zk-fast", "zk-fast-pred", "recipe"]
 HERD_ALGOS = ["recipe", "zk-fast-pred", "zk-ttl", "zk-slow", "etcd-session"]
@@ -36,6 +36,7 @@ HERD_ALGOS = ["recipe", "zk-fast-pred", "zk-ttl", "zk-slow", "etcd-session"]
 SLOPE_FROM_N = 100
 LABEL = {
     "recipe": "lockstep recipe",
+    "recipe-direct": "lockstep recipe handoff=direct",
     "zk-fast-pred": "lockstep zk-fast-pred",
     "zk-fast": "lockstep zk-fast",
     "zk-slow": "lockstep zk-slow",
@@ -46,6 +47,7 @@ LABEL = {
 }
 STYLE = {
     "recipe": dict(color="tab:blue", marker="o"),
+    "recipe-direct": dict(color="tab:gray", marker="o"),
     "zk-fast-pred": dict(color="tab:green", marker="s"),
     "zk-fast": dict(color="tab:olive", marker="x"),
     "zk-slow": dict(color="tab:red", marker="^"),
@@ -122,6 +124,12 @@ def server_limit(groups):
             if y is not None and (best is None or y > best[0]):
                 best = (y, k[2])
     return best  # (pairs/s, (sessions, window)) or None
+
+
+def one_lane_limit(groups):
+    """One session, one lane: a create and its delete back to back, then the next pair.
+    A lock handoff is serial as that lane is, so this is the rate a lock is read against."""
+    return median_of(groups.get(("limit", "server", (1, 1)), []), "pairs_per_s")
 
 
 def plot_all(groups, png_dir):
@@ -351,29 +359,33 @@ def table(groups):
     lines = []
     ns = sorted({k[2] for k in groups if k[0] == "live"})
     limit = server_limit(groups)
-    lim = limit[0] if limit else None
+    best_lim = limit[0] if limit else None
+    lim = one_lane_limit(groups)
     rounds = max((len(v) for k, v in groups.items() if k[0] == "live"), default=0)
     if ns:
         hold = hold_ms(groups)
         lines.append(f"Live ZooKeeper, handoffs per second (median of {rounds} round(s); hold "
-                     f"{fmt(hold, 1)} ms, no think time; server limit {fmt(lim)} create+delete pairs/s)")
+                     f"{fmt(hold, 1)} ms, no think time; one session, one lane: {fmt(lim)} "
+                     f"create+delete pairs/s, the \"limit\" below; pipelined at best: {fmt(best_lim)})")
         lines.append("")
-        lines.append("| N | recipe | zk-fast-pred | zk-slow | Curator | kazoo | recipe / best peer | recipe / limit |")
-        lines.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        lines.append("| N | recipe | recipe handoff=direct | zk-fast-pred | zk-slow | Curator | kazoo | "
+                     "recipe / best peer | recipe / limit | direct / best peer | direct / limit |")
+        lines.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for n in ns:
             v = {i: median_of(groups.get(("live", i, n), []), "handoffs_per_s") for i in OURS + PEERS}
             peers = [v[p] for p in PEERS if v[p]]
             best = max(peers) if peers else None
-            r = v["recipe"]
-            ratio = f"{r / best:.2f}x" if r and best else "-"
-            frac = f"{100 * r / lim:.1f}%" if r and lim else "-"
-            lines.append(f"| {n} | {fmt(r)} | {fmt(v['zk-fast-pred'])} | {fmt(v['zk-slow'])} | "
-                         f"{fmt(v['curator'])} | {fmt(v['kazoo'])} | {ratio} | {frac} |")
+            r, d = v["recipe"], v["recipe-direct"]
+            ratio = lambda x: f"{x / best:.2f}x" if x and best else "-"
+            frac = lambda x: f"{100 * x / lim:.1f}%" if x and lim else "-"
+            lines.append(f"| {n} | {fmt(r)} | {fmt(d)} | {fmt(v['zk-fast-pred'])} | {fmt(v['zk-slow'])} | "
+                         f"{fmt(v['curator'])} | {fmt(v['kazoo'])} | {ratio(r)} | {frac(r)} | "
+                         f"{ratio(d)} | {frac(d)} |")
         lines.append("")
         lines.append("Live handoff latency p50 / p99 in ms")
         lines.append("")
-        lines.append("| N | recipe | zk-fast-pred | zk-slow | Curator | kazoo |")
-        lines.append("|---:|---:|---:|---:|---:|---:|")
+        lines.append("| N | recipe | recipe handoff=direct | zk-fast-pred | zk-slow | Curator | kazoo |")
+        lines.append("|---:|---:|---:|---:|---:|---:|---:|")
         for n in ns:
             cells = []
             for i in OURS + PEERS:

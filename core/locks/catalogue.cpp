@@ -62,8 +62,28 @@ std::vector<AlgorithmInfo> make_catalogue() {
       .summary = "the ZooKeeper recipe done right (Curator InterProcessMutex): "
                  "GUID-protected sequential node, predecessor watch, Suspended/Expired "
                  "signalled as lost, czxid fencing token",
+      .options =
+          {
+              {.key = "handoff",
+               .type = T::Choice,
+               .default_value = "relist",
+               .choices = {"relist", "direct"},
+               .help = "relist: a waiter whose predecessor went lists the children again "
+                       "(Curator); direct: a waiter whose last listing showed only its "
+                       "predecessor below it takes the lock on that node's deletion, if a "
+                       "request of its own was answered within a quarter of the session "
+                       "timeout (else it lists again); one further back also watches the "
+                       "node two ahead, and lists again when that goes"},
+          },
       .has_fencing_token = true,
-      .make = locks::make_recipe,
+      .make =
+          [](LockContext ctx) {
+            // Entries a user registers may reuse this make with options of their own.
+            const bool direct =
+                ctx.options.declares("handoff") && ctx.options.text("handoff") == "direct";
+            return locks::make_recipe(std::move(ctx),
+                                      direct ? locks::Handoff::Direct : locks::Handoff::Relist);
+          },
   });
   all.push_back({
       .name = "zk-ttl",

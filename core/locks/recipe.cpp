@@ -169,9 +169,8 @@ class RecipeLock final : public Lock {
           break;
         }
         const std::string_view mine = base_name(own_);
-        const QueueLook queue =
-            look_up_queue(listed.children, kLockName,
-                          {.name = mine, .sequence = sequence_number(mine).value_or(0)});
+        const SequentialNode place{.name = mine, .sequence = sequence_number(mine).value_or(0)};
+        const QueueLook queue = look_up_queue(listed.children, kLockName, place);
         if (!queue.has_place) {
           // Our node is gone: the session that owned it has ended on the server. Curator's
           // attemptLock takes that NoNodeException as retryable and creates again.
@@ -184,12 +183,22 @@ class RecipeLock final : public Lock {
         }
         if (!queue.ahead) co_return grant(static_cast<uint64_t>(*czxid));
         const std::string predecessor = join_path(dir_, queue.ahead->name);
+        // Direct handoff: only the predecessor is below us, and sequence numbers only grow,
+        // so once it is gone we are first without listing again. Deeper in the queue we
+        // also watch the node two ahead: when it goes the predecessor is most likely the
+        // holder now, and listing then (while it holds) finds it alone below us.
+        const bool alone_ahead = direct_handoff_ && queue.first->name == queue.ahead->name;
+        std::string two_ahead;
+        if (direct_handoff_ && !alone_ahead)
+          if (std::string name = node_before(listed.children, *queue.ahead); !name.empty())
+            two_ahead = join_path(dir_, name);
         // The frame lives while we wait: keep the one name we need, not N of them (N waiters
         // holding N names each is N^2 memory in a herd).
         forget(listed.children);
 
         // Curator reads the predecessor's data rather than calling exists, so that a node
         // already gone leaves no creation watch behind; either way, gone means list again.
+        const Time watch_sent = env_.now();
         GetReply ahead = co_await session_->get(predecessor, true);
         if (ahead.err == Error::NoNode) continue;
         if (gone(ahead.err)) co_return co_await fail(keeper_error(ahead.err, dir_));
@@ -197,11 +206,52 @@ class RecipeLock final : public Lock {
           co_await first_of(env_.sleep_for(kRetryPause), timeout);
           continue;
         }
-        // The session now under the lock (a new one after a session was given up).
-        co_await first_of(ahead.watch, timeout, session_->ended());
+        Future<WatchEvent> further;
+        if (!two_ahead.empty()) {
+          GetReply two = co_await session_->get(two_ahead, true);
+          if (two.err == Error::NoNode) continue;  // gone already: list again now
+          if (two.err == Error::Ok) further = two.watch;
+        }
+        bool alone = alone_ahead;
+        Time proven = watch_sent;  // when we sent the last request the server answered
+        for (;;) {
+          // The session now under the lock (a new one after a session was given up).
+          const size_t woke = co_await first_of(ahead.watch, timeout, session_->ended(), further);
+          if (woke == 3) {
+            // The node two ahead went: list while the predecessor most likely holds. If it
+            // is alone below us now, its watch (still set) is all we wait for.
+            further = Future<WatchEvent>();
+            const Time sent = env_.now();
+            ChildrenReply again = co_await session_->children(dir_);
+            if (again.err != Error::Ok) break;  // the loop lists again and decides
+            const QueueLook q = look_up_queue(again.children, kLockName, place);
+            // The predecessor went while we listed: we are first, and the listing's answer
+            // proves our session, as in the loop above.
+            if (q.has_place && !q.ahead) co_return grant(static_cast<uint64_t>(*czxid));
+            if (!q.has_place || !q.ahead || join_path(dir_, q.ahead->name) != predecessor) break;
+            if (q.first->name == q.ahead->name) {
+              alone = true;
+              proven = sent;
+            }
+            continue;
+          }
+          // A notification proves nothing about our session: the server still sends to a
+          // client whose requests no longer reach it (a one-way partition), and the client
+          // takes what it hears as a sign of life. An answered request does prove it: the
+          // server keeps the session at least a timeout past it, and the client library
+          // gives up 2/3 of a timeout after what it last heard. So the grant without a
+          // second listing holds only while that request is recent; past that, list (and
+          // so prove the session) again.
+          if (alone && woke == 0 && ahead.watch.get().type == WatchEventType::Deleted &&
+              !session_gone_state() && env_.now() - proven < session_->timeout() / 4)
+            co_return grant(static_cast<uint64_t>(*czxid));
+          break;
+        }
       }
     }
   }
+
+  void set_direct_handoff(bool on) { direct_handoff_ = on; }
 
   Task<ReleaseResult> release() override {
     ReleaseResult r;
@@ -317,6 +367,18 @@ class RecipeLock final : public Lock {
     co_return err;
   }
 
+  // The lock node just below `node` among the children (both carry kLockName); empty if
+  // there is none.
+  static std::string node_before(const std::vector<std::string>& children,
+                                 const SequentialNode& node) {
+    std::optional<SequentialNode> best;
+    for (const SequentialNode& n : sorted_by_sequence(children, kLockName)) {
+      if (n.sequence > node.sequence || (n.sequence == node.sequence && n.name >= node.name)) break;
+      best = n;
+    }
+    return best ? std::string(best->name) : std::string();
+  }
+
   Env& env_;
   std::shared_ptr<Session> session_;
   std::string dir_;
@@ -327,12 +389,19 @@ class RecipeLock final : public Lock {
   ReleaseDelete release_delete_;
   CuratorClient client_;
   int64_t managed_session_ = 0;
+  bool direct_handoff_ = false;  // the handoff=direct option
 };
 
 }  // namespace
 
 std::unique_ptr<Lock> make_recipe(LockContext ctx) {
-  return std::make_unique<RecipeLock>(std::move(ctx), ReleaseDelete::Guaranteed);
+  return make_recipe(std::move(ctx), Handoff::Relist);
+}
+
+std::unique_ptr<Lock> make_recipe(LockContext ctx, Handoff handoff) {
+  auto lock = std::make_unique<RecipeLock>(std::move(ctx), ReleaseDelete::Guaranteed);
+  lock->set_direct_handoff(handoff == Handoff::Direct);
+  return lock;
 }
 
 std::unique_ptr<Lock> make_recipe_releasing(LockContext ctx, ReleaseDelete release) {

@@ -14,6 +14,13 @@ namespace lockstep::locks {
 
 std::unique_ptr<Lock> make_recipe(LockContext ctx);
 
+// What a waiter does when its predecessor's node goes. Relist is the recipe's (and
+// Curator's): list the children again. Direct takes the lock at once when the waiter's
+// last listing showed only that node below it and a request of its own was answered
+// recently enough to vouch for its session (the catalogue's handoff=direct option).
+enum class Handoff { Relist, Direct };
+std::unique_ptr<Lock> make_recipe(LockContext ctx, Handoff handoff);
+
 // How release deletes the lock node. Guaranteed is the recipe's: retried, then kept going
 // in the background (Curator's guaranteed delete). The other two are the release of
 // CURATOR-678 (curator_678.h): one try, giving up at the first ConnectionLoss, after which
