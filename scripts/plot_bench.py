@@ -189,6 +189,10 @@ def plot_all(groups, png_dir):
     if limit:
         ax.axhline(limit[0], color="black", linestyle=":",
                    label=f"server limit: {limit[0]:.0f} create+delete pairs/s")
+    lane = one_lane_limit(groups)
+    if lane:
+        ax.axhline(lane, color="black", linestyle="--", alpha=0.6,
+                   label=f"one session, one lane: {lane:.0f} pairs/s")
     hold = hold_ms(groups)
     if hold:
         ax.axhline(1000.0 / hold, color="grey", linestyle="-.", alpha=0.6,
