@@ -376,8 +376,15 @@ double env_double(const char* name, double fallback) {
   return std::atof(v);
 }
 
-void BM_LiveHerd(benchmark::State& state, const std::string& algorithm,
-                 const lockstep::Options& options) {
+// One live benchmark: a name of its own (the lock path and the report use it), the
+// catalogue algorithm and the options it runs with.
+struct LiveSubject {
+  std::string name, algorithm;
+  lockstep::Options options;
+};
+
+void BM_LiveHerd(benchmark::State& state, const LiveSubject& subject) {
+  const std::string& algorithm = subject.algorithm;
   const char* zk = std::getenv("LOCKSTEP_ZK");
   if (!zk || !*zk) {
     state.SkipWithError("LOCKSTEP_ZK not set (LOCKSTEP_ZK=$(scripts/zk start))");
@@ -387,12 +394,12 @@ void BM_LiveHerd(benchmark::State& state, const std::string& algorithm,
   LiveConfig cfg;
   cfg.connect = zk;
   cfg.algorithm = &lockstep::resolve_algorithm(algorithm);
-  cfg.options = options;
+  cfg.options = subject.options;
   cfg.cycles = std::max(1, env_int("LOCKSTEP_BENCH_CYCLES", 10));
   cfg.hold = std::chrono::duration_cast<Duration>(
       std::chrono::duration<double, std::milli>(env_double("LOCKSTEP_BENCH_HOLD_MS", 5)));
-  cfg.path = kLiveBase + "/herd-" + std::to_string(getpid()) + "-" + algorithm +
-             std::to_string(options.all().size()) + "-" + std::to_string(n);
+  cfg.path = kLiveBase + "/herd-" + std::to_string(getpid()) + "-" + subject.name + "-" +
+             std::to_string(n);
   // zk-slow's lock is the node itself; the others queue under a directory. Either way
   // the persistent nodes exist before the clock starts.
   const std::string dir = algorithm == "zk-slow" ? kLiveBase : cfg.path;
@@ -467,17 +474,13 @@ int main(int argc, char** argv) {
   const int max_n = env_int("LOCKSTEP_BENCH_MAX_N", 64);
   // recipe-direct: recipe with handoff=direct (a waiter that knows it is next takes the
   // lock on the notification, without listing again).
-  struct Live {
-    std::string name, algorithm;
-    lockstep::Options options;
-  };
-  for (const Live& l :
-       {Live{"zk-slow", "zk-slow", {}}, Live{"zk-fast-pred", "zk-fast-pred", {}},
-        Live{"recipe", "recipe", {}},
-        Live{"recipe-direct", "recipe",
-             lockstep::Options(std::map<std::string, std::string>{{"handoff", "direct"}})}}) {
-    auto* b = benchmark::RegisterBenchmark(("live/" + l.name).c_str(), BM_LiveHerd, l.algorithm,
-                                           l.options);
+  for (const LiveSubject& l :
+       {LiveSubject{"zk-slow", "zk-slow", {}}, LiveSubject{"zk-fast-pred", "zk-fast-pred", {}},
+        LiveSubject{"recipe", "recipe", {}},
+        LiveSubject{
+            "recipe-direct", "recipe",
+            lockstep::Options(std::map<std::string, std::string>{{"handoff", "direct"}})}}) {
+    auto* b = benchmark::RegisterBenchmark(("live/" + l.name).c_str(), BM_LiveHerd, l);
     b->ArgName("N")->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
     for (int n = 1; n <= max_n; n *= 2) b->Arg(n);
   }

@@ -89,12 +89,14 @@ Task<void> delete_now_then_in_background(Env& env, std::shared_ptr<Session> sess
 
 class RecipeLock final : public Lock {
  public:
-  RecipeLock(LockContext ctx, ReleaseDelete release_delete, CuratorClient client = {})
+  RecipeLock(LockContext ctx, ReleaseDelete release_delete, CuratorClient client = {},
+             Handoff handoff = Handoff::Relist)
       : env_(*ctx.env),
         session_(ctx.sessions.at(0)),
         dir_(ctx.path),
         release_delete_(release_delete),
-        client_(client) {}
+        client_(client),
+        handoff_(handoff) {}
 
   Task<AcquireResult> acquire(Time deadline) override {
     Future<Unit> timeout = env_.timer_at(deadline);
@@ -187,11 +189,14 @@ class RecipeLock final : public Lock {
         // so once it is gone we are first without listing again. Deeper in the queue we
         // also watch the node two ahead: when it goes the predecessor is most likely the
         // holder now, and listing then (while it holds) finds it alone below us.
-        const bool alone_ahead = direct_handoff_ && queue.first->name == queue.ahead->name;
+        bool alone = false;
         std::string two_ahead;
-        if (direct_handoff_ && !alone_ahead)
-          if (std::string name = node_before(listed.children, *queue.ahead); !name.empty())
-            two_ahead = join_path(dir_, name);
+        if (handoff_ == Handoff::Direct) {
+          // The queue as the predecessor sees it: what is ahead of it is two ahead of us.
+          const QueueLook theirs = look_up_queue(listed.children, kLockName, *queue.ahead);
+          alone = !theirs.ahead;
+          if (theirs.ahead) two_ahead = join_path(dir_, theirs.ahead->name);
+        }
         // The frame lives while we wait: keep the one name we need, not N of them (N waiters
         // holding N names each is N^2 memory in a herd).
         forget(listed.children);
@@ -212,7 +217,6 @@ class RecipeLock final : public Lock {
           if (two.err == Error::NoNode) continue;  // gone already: list again now
           if (two.err == Error::Ok) further = two.watch;
         }
-        bool alone = alone_ahead;
         Time proven = watch_sent;  // when we sent the last request the server answered
         for (;;) {
           // The session now under the lock (a new one after a session was given up).
@@ -250,8 +254,6 @@ class RecipeLock final : public Lock {
       }
     }
   }
-
-  void set_direct_handoff(bool on) { direct_handoff_ = on; }
 
   Task<ReleaseResult> release() override {
     ReleaseResult r;
@@ -367,18 +369,6 @@ class RecipeLock final : public Lock {
     co_return err;
   }
 
-  // The lock node just below `node` among the children (both carry kLockName); empty if
-  // there is none.
-  static std::string node_before(const std::vector<std::string>& children,
-                                 const SequentialNode& node) {
-    std::optional<SequentialNode> best;
-    for (const SequentialNode& n : sorted_by_sequence(children, kLockName)) {
-      if (n.sequence > node.sequence || (n.sequence == node.sequence && n.name >= node.name)) break;
-      best = n;
-    }
-    return best ? std::string(best->name) : std::string();
-  }
-
   Env& env_;
   std::shared_ptr<Session> session_;
   std::string dir_;
@@ -389,7 +379,7 @@ class RecipeLock final : public Lock {
   ReleaseDelete release_delete_;
   CuratorClient client_;
   int64_t managed_session_ = 0;
-  bool direct_handoff_ = false;  // the handoff=direct option
+  Handoff handoff_;
 };
 
 }  // namespace
@@ -399,9 +389,8 @@ std::unique_ptr<Lock> make_recipe(LockContext ctx) {
 }
 
 std::unique_ptr<Lock> make_recipe(LockContext ctx, Handoff handoff) {
-  auto lock = std::make_unique<RecipeLock>(std::move(ctx), ReleaseDelete::Guaranteed);
-  lock->set_direct_handoff(handoff == Handoff::Direct);
-  return lock;
+  return std::make_unique<RecipeLock>(std::move(ctx), ReleaseDelete::Guaranteed, CuratorClient{},
+                                      handoff);
 }
 
 std::unique_ptr<Lock> make_recipe_releasing(LockContext ctx, ReleaseDelete release) {
