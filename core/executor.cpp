@@ -7,6 +7,10 @@ namespace {
 thread_local Executor* g_current = nullptr;
 }  // namespace
 
+void Executor::post_resume(std::shared_ptr<bool> alive, std::coroutine_handle<> h) {
+  post(Resumption{std::move(alive), h});
+}
+
 Executor* current_executor() { return g_current; }
 
 ExecutorScope::ExecutorScope(Executor* ex) : saved_(g_current) { g_current = ex; }

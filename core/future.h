@@ -25,21 +25,36 @@ struct Unit {
 
 namespace detail {
 
+// Resumes h on ex unless the wait was abandoned (the coroutine was destroyed meanwhile).
+struct Resumer {
+  std::shared_ptr<bool> alive;
+  std::coroutine_handle<> h;
+  Executor* ex;
+  void operator()() const {
+    if (ex)
+      ex->post_resume(alive, h);
+    else
+      Resumption{alive, h}();
+  }
+};
+
 class StateBase {
  public:
   bool ready() const { return ready_; }
 
   // Runs fn (on the setter's stack) once the value is set; returns an id for unsubscribe.
-  uint64_t subscribe(Callback fn) {
-    assert(!ready_);
-    uint64_t id = ++last_id_;
-    waiters_.emplace_back(id, std::move(fn));
-    return id;
-  }
+  uint64_t subscribe(Callback fn) { return add(Waiter{0, {}, std::move(fn)}); }
+  // The same for a waiting coroutine: kept as it is, not wrapped in a Callback, since
+  // every co_await comes here.
+  uint64_t subscribe(Resumer r) { return add(Waiter{0, std::move(r), {}}); }
   void unsubscribe(uint64_t id) {
-    for (auto it = waiters_.begin(); it != waiters_.end(); ++it) {
-      if (it->first == id) {
-        waiters_.erase(it);
+    if (first_ && first_->id == id) {
+      first_.reset();
+      return;
+    }
+    for (auto it = rest_.begin(); it != rest_.end(); ++it) {
+      if (it->id == id) {
+        rest_.erase(it);
         return;
       }
     }
@@ -48,15 +63,45 @@ class StateBase {
  protected:
   void mark_ready() {
     ready_ = true;
-    auto waiters = std::move(waiters_);
-    waiters_.clear();
-    for (auto& w : waiters) w.second();
+    // Waiters run in the order they subscribed; one may subscribe elsewhere or unsubscribe
+    // here meanwhile, so the lists are taken first.
+    std::optional<Waiter> first = std::move(first_);
+    first_.reset();
+    std::vector<Waiter> rest = std::move(rest_);
+    rest_.clear();
+    if (first) first->run();
+    for (auto& w : rest) w.run();
   }
 
  private:
+  struct Waiter {
+    uint64_t id;
+    Resumer resumer;  // used when fn is empty
+    Callback fn;
+    void run() {
+      if (fn)
+        fn();
+      else
+        resumer();
+    }
+  };
+  uint64_t add(Waiter w) {
+    assert(!ready_);
+    w.id = ++last_id_;
+    const uint64_t id = w.id;
+    // Most states have one waiter: it waits inline, without an allocation. The first slot
+    // is used only while nobody waits behind it, so the order stays the subscription order.
+    if (!first_ && rest_.empty())
+      first_.emplace(std::move(w));
+    else
+      rest_.push_back(std::move(w));
+    return id;
+  }
+
   bool ready_ = false;
   uint64_t last_id_ = 0;
-  std::vector<std::pair<uint64_t, Callback>> waiters_;
+  std::optional<Waiter> first_;
+  std::vector<Waiter> rest_;
 };
 
 template <class T>
@@ -72,27 +117,6 @@ class State : public StateBase {
 
  private:
   std::optional<T> value_;
-};
-
-// Resumes h on ex unless the wait was abandoned (the coroutine was destroyed meanwhile).
-struct Resumer {
-  std::shared_ptr<bool> alive;
-  std::coroutine_handle<> h;
-  Executor* ex;
-  void operator()() const {
-    auto a = alive;
-    auto handle = h;
-    auto resume = [a, handle] {
-      if (*a) {
-        *a = false;
-        handle.resume();
-      }
-    };
-    if (ex)
-      ex->post(resume);
-    else
-      resume();
-  }
 };
 
 }  // namespace detail

@@ -13,11 +13,13 @@ Process::~Process() {
 
 void Process::post(Callback fn) { world_.at_work(world_.now(), this, incarnation_, std::move(fn)); }
 
-void Process::post_at(Time t, Callback fn) {
-  world_.at_work(t, this, incarnation_, std::move(fn));
+void Process::post_resume(std::shared_ptr<bool> alive, std::coroutine_handle<> h) {
+  world_.at_work(world_.now(), this, incarnation_, Resumption{std::move(alive), h});
 }
 
-bool Process::admit(uint64_t incarnation, Callback& fn) {
+void Process::post_at(Time t, Work fn) { world_.at_work(t, this, incarnation_, std::move(fn)); }
+
+bool Process::admit(uint64_t incarnation, Work& fn) {
   if (incarnation != incarnation_ || !alive_) return false;
   if (paused_) {
     held_.push_back(std::move(fn));
@@ -90,7 +92,7 @@ void Process::resume() {
   }
   auto held = std::move(held_);
   held_.clear();
-  for (auto& fn : held) post(std::move(fn));
+  for (auto& fn : held) world_.at_work(world_.now(), this, incarnation_, std::move(fn));
 }
 
 void Process::crash() {

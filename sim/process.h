@@ -34,11 +34,12 @@ class Process final : public Env, public Executor {
 
   // Executor: work runs as a world event, held while paused, dropped once crashed.
   void post(Callback fn) override;
+  void post_resume(std::shared_ptr<bool> alive, std::coroutine_handle<> h) override;
   // The same at a later true time (message deliveries).
-  void post_at(Time t, Callback fn);
+  void post_at(Time t, Work fn);
   // For the world: whether work of `incarnation` runs now; paused work is kept in `fn`'s
   // place for the resume.
-  bool admit(uint64_t incarnation, Callback& fn);
+  bool admit(uint64_t incarnation, Work& fn);
 
   World& world() { return world_; }
   const std::string& name() const { return name_; }
@@ -75,7 +76,7 @@ class Process final : public Env, public Executor {
   bool paused_ = false;
   bool alive_ = true;
   uint64_t incarnation_ = 0;
-  std::vector<Callback> held_;
+  std::vector<Work> held_;
   std::vector<uint64_t> overdue_;  // timers that came due while paused
   uint64_t next_timer_id_ = 0;
   std::map<uint64_t, Timer> timers_;

@@ -6,54 +6,71 @@
 
 namespace lockstep::sim {
 
-uint32_t World::take_slot(Callback fn, Process* process, uint64_t incarnation) {
-  uint32_t slot;
-  if (free_slots_.empty()) {
-    slot = static_cast<uint32_t>(slots_.size());
-    slots_.push_back(Slot{std::move(fn), process, incarnation});
-  } else {
-    slot = free_slots_.back();
-    free_slots_.pop_back();
-    slots_[slot] = Slot{std::move(fn), process, incarnation};
-  }
-  return slot;
-}
-
-void World::at(Time t, Callback fn) { at_work(t, nullptr, 0, std::move(fn)); }
-
-void World::at_work(Time t, Process* process, uint64_t incarnation, Callback fn) {
+void World::schedule(Time t, Slot slot) {
   if (t < now_) t = now_;
-  uint32_t slot = take_slot(std::move(fn), process, incarnation);
-  queue_.push_back(Event{t, next_seq_++, slot});
+  uint32_t index;
+  if (free_slots_.empty()) {
+    index = static_cast<uint32_t>(slots_.size());
+    slots_.push_back(std::move(slot));
+  } else {
+    index = free_slots_.back();
+    free_slots_.pop_back();
+    slots_[index] = std::move(slot);
+  }
+  if (t == now_) {
+    due_now_.push_back(Event{t, next_seq_++, index});
+    return;
+  }
+  queue_.push_back(Event{t, next_seq_++, index});
   std::push_heap(queue_.begin(), queue_.end(), Later{});
 }
 
-bool World::step() {
-  if (queue_.empty()) return false;
+World::Event World::pop_next() {
+  // Everything in due_now_ is at now_ and was scheduled after what the heap holds for
+  // now_, so the heap goes first only with an earlier (time, sequence).
+  if (due_now_head_ < due_now_.size() &&
+      (queue_.empty() || Later{}(queue_.front(), due_now_[due_now_head_]))) {
+    Event ev = due_now_[due_now_head_++];
+    if (due_now_head_ == due_now_.size()) {
+      due_now_.clear();
+      due_now_head_ = 0;
+    }
+    return ev;
+  }
   std::pop_heap(queue_.begin(), queue_.end(), Later{});
   Event ev = queue_.back();
   queue_.pop_back();
+  return ev;
+}
+
+void World::at(Time t, Work fn) { schedule(t, Slot{std::move(fn), nullptr, 0}); }
+
+void World::at_work(Time t, Process* process, uint64_t incarnation, Work fn) {
+  schedule(t, Slot{std::move(fn), process, incarnation});
+}
+
+bool World::step() {
+  if (empty()) return false;
+  Event ev = pop_next();
   now_ = ev.t;
   ++events_run_;
-  Slot& slot = slots_[ev.slot];
-  Callback fn = std::move(slot.fn);
-  Process* process = slot.process;
-  uint64_t incarnation = slot.incarnation;
-  slot.fn = nullptr;
+  Slot slot = std::move(slots_[ev.slot]);
   free_slots_.push_back(ev.slot);
-  if (!process) {
-    fn();
-  } else if (process->admit(incarnation, fn)) {
-    ExecutorScope scope(process);
-    fn();
+  if (!slot.process) {
+    slot.fn();
+  } else if (slot.process->admit(slot.incarnation, slot.fn)) {
+    ExecutorScope scope(slot.process);
+    slot.fn();
   }
   return true;
 }
 
 void World::run(Time limit, const std::function<bool()>& done) {
-  while (!queue_.empty() && !budget_spent()) {
+  while (!empty() && !budget_spent()) {
     if (done && done()) return;
-    if (queue_.front().t > limit) return;
+    // What is due now is never later than the heap's first.
+    const Time next = due_now_head_ < due_now_.size() ? now_ : queue_.front().t;
+    if (next > limit) return;
     step();
   }
 }

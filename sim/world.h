@@ -11,6 +11,7 @@
 #include "core/executor.h"
 #include "core/prng.h"
 #include "core/time.h"
+#include "sim/work.h"
 
 namespace lockstep::sim {
 
@@ -30,11 +31,11 @@ class World {
   uint64_t seed() const { return seed_; }
 
   // Schedules fn at true time t (never earlier than now).
-  void at(Time t, Callback fn);
-  void after(Duration d, Callback fn) { at(now_ + d, std::move(fn)); }
+  void at(Time t, Work fn);
+  void after(Duration d, Work fn) { at(now_ + d, std::move(fn)); }
   // Schedules fn at t as work of `process` in its incarnation `incarnation`: held while
   // the process is paused, dropped if it crashed meanwhile (see Process::admit).
-  void at_work(Time t, Process* process, uint64_t incarnation, Callback fn);
+  void at_work(Time t, Process* process, uint64_t incarnation, Work fn);
 
   // Runs the next event; false if none is left.
   bool step();
@@ -60,8 +61,8 @@ class World {
   std::vector<std::string> take_trace() { return std::move(trace_); }
 
  private:
-  // The heap holds small entries; the callbacks wait in slots, so reordering the heap
-  // never moves a std::function.
+  // The heap holds small entries; the work waits in slots, so reordering the heap never
+  // moves it.
   struct Event {
     Time t;
     uint64_t seq;
@@ -79,12 +80,19 @@ class World {
   uint64_t event_budget_ = UINT64_MAX;
   uint64_t work_ = 0;
   std::vector<Event> queue_;  // a binary heap under Later
+  // Work posted for the current instant (most of a run's events: resumptions, replies
+  // handed on) comes after everything already due now, in posting order: a FIFO gives
+  // that order without the heap's sifting. step() takes whichever of the two is first.
+  std::vector<Event> due_now_;
+  size_t due_now_head_ = 0;
+  bool empty() const { return queue_.empty() && due_now_head_ == due_now_.size(); }
+  Event pop_next();
   struct Slot {
-    Callback fn;
+    Work fn;
     Process* process = nullptr;
     uint64_t incarnation = 0;
   };
-  uint32_t take_slot(Callback fn, Process* process, uint64_t incarnation);
+  void schedule(Time t, Slot slot);
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
   uint64_t seed_;

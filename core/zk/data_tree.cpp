@@ -589,10 +589,9 @@ std::vector<DataTree::Reaped> DataTree::expire_ttl_and_containers(int64_t now_ms
 std::vector<std::string> DataTree::paths_under(const std::string& prefix) const {
   std::vector<std::string> out;
   std::string start = prefix == "/" ? "/" : prefix + "/";
-  for (auto it = nodes_.lower_bound(start); it != nodes_.end(); ++it) {
-    if (it->first.compare(0, start.size(), start) != 0) break;
-    if (it->first != prefix) out.push_back(it->first);
-  }
+  for (const auto& [path, node] : nodes_)
+    if (path.compare(0, start.size(), start) == 0 && path != prefix) out.push_back(path);
+  std::sort(out.begin(), out.end());
   return out;
 }
 

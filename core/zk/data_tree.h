@@ -17,6 +17,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -163,7 +164,7 @@ class DataTree {
   // that dropping a session's watches visits its own paths rather than every watched path
   // (a herd's N sessions closing over N watched paths was N^2).
   struct WatchTable {
-    std::map<std::string, std::set<int64_t>> by_path;
+    std::unordered_map<std::string, std::set<int64_t>> by_path;  // looked up, never walked in order
     std::map<int64_t, std::set<std::string>> by_session;
     void add(const std::string& path, int64_t session);
     // Removes the path's watchers and hands them back.
@@ -175,7 +176,9 @@ class DataTree {
   Stat client_stat(const Node& node) const;
 
   int64_t last_zxid_ = 0;
-  std::map<std::string, Node> nodes_;
+  // By full path. Hashed: every request looks nodes up by paths that share a long prefix,
+  // where an ordered map compares that prefix at each level; what needs an order sorts.
+  std::unordered_map<std::string, Node> nodes_;
   std::map<int64_t, std::set<std::string>> ephemerals_;
   // ZooKeeper's two server-side watch tables.
   WatchTable data_watches_;
