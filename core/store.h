@@ -220,6 +220,8 @@ class Store {
 
 // Helpers on paths shared by algorithms and stores.
 std::string parent_path(std::string_view path);
+// The same as a view into `path`, for lookups that need no string of their own.
+std::string_view parent_view(std::string_view path);
 std::string_view base_name(std::string_view path);
 std::string join_path(std::string_view dir, std::string_view name);
 // The number after the last '-' of a sequential node's name, if any.

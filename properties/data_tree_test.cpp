@@ -193,6 +193,68 @@ TEST(CClientPathCheck, FollowsIsValidPath) {
   }
 }
 
+// The C client's check, one byte at a time, as zookeeper.c's isValidPath reads: the
+// reference the word-at-a-time version in core/store.cpp must agree with.
+bool byte_wise_path_valid(std::string_view path, bool sequential) {
+  const size_t len = path.size();
+  if (len == 0 || path[0] != '/') return false;
+  if (len == 1) return true;
+  if (path[len - 1] == '/' && !sequential) return false;
+  for (size_t i = 1; i < len; i++) {
+    const char c = path[i];
+    const char lastc = path[i - 1];
+    const bool at_end = i + 1 == len;
+    if (c == 0) return false;
+    if (c == '/' && lastc == '/') return false;
+    if (c == '.' && lastc == '.') {
+      if (path[i - 2] == '/' && ((at_end && !sequential) || (!at_end && path[i + 1] == '/')))
+        return false;
+    } else if (c == '.') {
+      if (lastc == '/' && ((at_end && !sequential) || (!at_end && path[i + 1] == '/')))
+        return false;
+    } else if (c > 0x00 && c < 0x1f) {
+      return false;
+    }
+  }
+  return true;
+}
+
+RC_GTEST_PROP(DataTreeProperty, PathCheckAgreesWithTheByteWiseCheck, ()) {
+  // Long runs of ordinary characters (the word-at-a-time skip) among the ones the rules
+  // are about, at every offset.
+  static const char kAlphabet[] = {'/',  '.',    'a',    'z',    '-', '_',    '0',    '9',
+                                   '\0', '\x01', '\x1e', '\x1f', ' ', '\x7f', '\x80', '\xff'};
+  const auto picks = *rc::gen::container<std::vector<size_t>>(rc::gen::weightedOneOf<size_t>(
+      {{1, rc::gen::inRange<size_t>(0, sizeof kAlphabet)}, {3, rc::gen::inRange<size_t>(2, 4)}}));
+  std::string path = *rc::gen::element<std::string>("/", "", "/a/", "//");
+  for (size_t k : picks) path += kAlphabet[k];
+  const bool sequential = *rc::gen::arbitrary<bool>();
+  RC_ASSERT(c_client_path_valid(path, sequential) == byte_wise_path_valid(path, sequential));
+}
+
+// The number after the last '-', read as the recipes always read it: the reference the
+// one-pass version in core/store.cpp must agree with.
+std::optional<int64_t> after_last_dash(std::string_view name) {
+  auto dash = name.rfind('-');
+  std::string_view digits = dash == std::string_view::npos ? name : name.substr(dash + 1);
+  if (digits.empty() || digits.size() > 18) return std::nullopt;
+  int64_t n = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
+RC_GTEST_PROP(DataTreeProperty, SequenceNumberAgreesWithTheLastDashReading, ()) {
+  static const char kAlphabet[] = {'-', '0', '7', '9', 'a', '/', '_', '+'};
+  const auto picks = *rc::gen::container<std::vector<size_t>>(rc::gen::weightedOneOf<size_t>(
+      {{1, rc::gen::inRange<size_t>(0, sizeof kAlphabet)}, {4, rc::gen::inRange<size_t>(1, 4)}}));
+  std::string name;
+  for (size_t k : picks) name += kAlphabet[k];
+  RC_ASSERT(sequence_number(name) == after_last_dash(name));
+}
+
 TEST_F(DataTreeTest, ServerRefusesCharactersTheClientLetsThrough) {
   // The C client stops at 0x1e; the server's PathUtils also refuses 0x1f, DEL, C1
   // controls and anything outside the BMP.

@@ -82,10 +82,7 @@ bool special_path(const std::string& path) {
 
 // The parent as the server computes it for a create: everything before the last '/', so a
 // sequential "/a/" has parent "/a" and "/" has the root.
-std::string create_parent(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == 0 ? std::string("/") : path.substr(0, slash);
-}
+std::string create_parent(const std::string& path) { return std::string(parent_view(path)); }
 
 // Java's String.format("%010d", n), which names sequential nodes: ten digits, zero-padded,
 // written by hand (snprintf was a tenth of a create's cost).
@@ -107,14 +104,17 @@ bool normal_ephemeral(int64_t owner) {
 
 }  // namespace
 
-void DataTree::Node::add_child(const std::string& name) {
-  if (!children.insert(name).second) return;
-  if (listing) listing = std::make_shared<const NameList>(listing->with(name));
+void DataTree::Node::add_child(std::string_view name) {
+  auto [it, added] = children.emplace(name);
+  if (!added) return;
+  if (listing) listing = std::make_shared<const NameList>(listing->with(*it));
 }
 
-void DataTree::Node::remove_child(const std::string& name) {
-  if (children.erase(name) == 0) return;
-  if (listing) listing = std::make_shared<const NameList>(listing->without(name));
+void DataTree::Node::remove_child(std::string_view name) {
+  auto it = children.find(name);
+  if (it == children.end()) return;
+  if (listing) listing = std::make_shared<const NameList>(listing->without(*it));
+  children.erase(it);
 }
 
 DataTree::DataTree() {
@@ -142,10 +142,12 @@ Stat DataTree::client_stat(const Node& node) const {
   return s;
 }
 
-void DataTree::save(Txn& txn, const std::string& path) {
-  if (!txn.undoable || txn.saved.count(path)) return;
+void DataTree::save(Txn& txn, std::string_view path) {
+  if (!txn.undoable) return;
+  std::string key(path);
+  if (txn.saved.count(key)) return;
   auto it = nodes_.find(path);
-  txn.saved[path] = it == nodes_.end() ? std::nullopt : std::optional<Node>(it->second);
+  txn.saved[key] = it == nodes_.end() ? std::nullopt : std::optional<Node>(it->second);
 }
 
 void DataTree::note_ephemeral(Txn& txn, int64_t session, const std::string& path, bool added) {
@@ -190,14 +192,15 @@ void DataTree::WatchTable::add(const std::string& path, int64_t session) {
   by_session[session].insert(path);
 }
 
-std::set<int64_t> DataTree::WatchTable::take(const std::string& path) {
+std::set<int64_t> DataTree::WatchTable::take(std::string_view path) {
+  if (by_path.empty()) return {};
   auto it = by_path.find(path);
   if (it == by_path.end()) return {};
   std::set<int64_t> sessions = std::move(it->second);
   by_path.erase(it);
   for (int64_t s : sessions) {
     auto mine = by_session.find(s);
-    mine->second.erase(path);
+    mine->second.erase(std::string(path));
     if (mine->second.empty()) by_session.erase(mine);
   }
   return sessions;
@@ -214,12 +217,12 @@ void DataTree::WatchTable::drop(int64_t session) {
   by_session.erase(mine);
 }
 
-std::set<int64_t> DataTree::trigger(WatchTable& table, const std::string& path, WatchEventType type,
+std::set<int64_t> DataTree::trigger(WatchTable& table, std::string_view path, WatchEventType type,
                                     std::vector<WatchFire>& fired,
                                     const std::set<int64_t>* suppress) {
   std::set<int64_t> sessions = table.take(path);
   for (int64_t s : sessions)
-    if (!suppress || !suppress->count(s)) fired.push_back(WatchFire{s, type, path});
+    if (!suppress || !suppress->count(s)) fired.push_back(WatchFire{s, type, std::string(path)});
   return sessions;
 }
 
@@ -229,13 +232,13 @@ void DataTree::commit(Txn& txn, std::vector<WatchFire>& fired) {
     switch (event) {
       case NodeEvent::Created:
         trigger(data_watches_, path, WatchEventType::Created, fired, nullptr);
-        trigger(child_watches_, parent_path(path), WatchEventType::ChildrenChanged, fired, nullptr);
+        trigger(child_watches_, parent_view(path), WatchEventType::ChildrenChanged, fired, nullptr);
         break;
       case NodeEvent::Deleted: {
         std::set<int64_t> told =
             trigger(data_watches_, path, WatchEventType::Deleted, fired, nullptr);
         trigger(child_watches_, path, WatchEventType::Deleted, fired, &told);
-        trigger(child_watches_, parent_path(path), WatchEventType::ChildrenChanged, fired, nullptr);
+        trigger(child_watches_, parent_view(path), WatchEventType::ChildrenChanged, fired, nullptr);
         break;
       }
       case NodeEvent::DataChanged:
@@ -265,8 +268,8 @@ Error DataTree::apply_create(Txn& txn, int64_t session, const std::string& path,
 
   save(txn, parent_name);
   save(txn, full);
-  Node& p = nodes_[parent_name];
-  p.add_child(full.substr(full.rfind('/') + 1));
+  Node& p = parent->second;  // save() inserts nothing, so the lookup still holds
+  p.add_child(base_name(full));
   p.stat.cversion = wrap_add(p.stat.cversion, 1);
   p.stat.pzxid = txn.zxid;
 
@@ -285,7 +288,7 @@ Error DataTree::apply_create(Txn& txn, int64_t session, const std::string& path,
     node.stat.ephemeral_owner = session;
   }
   stat = client_stat(node);
-  nodes_[full] = std::move(node);
+  nodes_.emplace(full, std::move(node));
   if (is_ephemeral(mode)) note_ephemeral(txn, session, full, true);
   txn.events.emplace_back(NodeEvent::Created, full);
   created = std::move(full);
@@ -293,22 +296,24 @@ Error DataTree::apply_create(Txn& txn, int64_t session, const std::string& path,
 }
 
 void DataTree::erase_node(Txn& txn, const std::string& path) {
-  std::string parent_name = parent_path(path);
+  const std::string_view parent_name = parent_view(path);
   save(txn, parent_name);
   save(txn, path);
-  Node& p = nodes_[parent_name];
-  p.remove_child(std::string(base_name(path)));
+  auto parent = nodes_.find(parent_name);
+  Node& p = parent != nodes_.end() ? parent->second : nodes_[std::string(parent_name)];
+  p.remove_child(base_name(path));
   // DataTree.deleteNode moves pzxid but not the stored cversion (see client_stat).
   if (txn.zxid > p.stat.pzxid) p.stat.pzxid = txn.zxid;
-  int64_t owner = nodes_[path].stat.ephemeral_owner;
-  nodes_.erase(path);
+  auto node = nodes_.find(path);
+  int64_t owner = node != nodes_.end() ? node->second.stat.ephemeral_owner : 0;
+  if (node != nodes_.end()) nodes_.erase(node);
   if (normal_ephemeral(owner)) note_ephemeral(txn, owner, path, false);
   txn.events.emplace_back(NodeEvent::Deleted, path);
 }
 
 Error DataTree::apply_remove(Txn& txn, const std::string& path, int32_t version) {
   if (special_path(path)) return Error::BadArguments;
-  auto parent = nodes_.find(parent_path(path));
+  auto parent = nodes_.find(parent_view(path));
   if (parent == nodes_.end()) return Error::NoNode;
   if (parent->second.read_only) return Error::NoAuth;
   auto it = nodes_.find(path);

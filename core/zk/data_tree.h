@@ -16,6 +16,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
@@ -129,13 +130,13 @@ class DataTree {
     // owner of a node left behind (ZooKeeper keeps it for ephemerals only).
     int64_t creator = 0;
     bool container = false;
-    bool read_only = false;          // /zookeeper/config: world-readable only
-    std::set<std::string> children;  // names
+    bool read_only = false;                       // /zookeeper/config: world-readable only
+    std::set<std::string, std::less<>> children;  // names
     // `children` as one sorted list that listings share, made by the first listing; a
     // change makes the next one from it, sharing what did not change.
     ChildList listing;
-    void add_child(const std::string& name);
-    void remove_child(const std::string& name);
+    void add_child(std::string_view name);
+    void remove_child(std::string_view name);
   };
   enum class NodeEvent { Created, Deleted, DataChanged };
   // One transaction being applied. Watch triggers wait in `events` until it commits, so
@@ -156,29 +157,37 @@ class DataTree {
                   Stat& stat);
   Error apply_check(const std::string& path, int32_t version) const;
   void erase_node(Txn& txn, const std::string& path);
-  void save(Txn& txn, const std::string& path);
+  void save(Txn& txn, std::string_view path);
   void note_ephemeral(Txn& txn, int64_t session, const std::string& path, bool added);
   void rollback(Txn& txn);
   void commit(Txn& txn, std::vector<WatchFire>& fired);
   // ZooKeeper's server-side watch table: path -> sessions; and each session's paths, so
   // that dropping a session's watches visits its own paths rather than every watched path
   // (a herd's N sessions closing over N watched paths was N^2).
+  // Paths are looked up by views (a node's parent, a deleted node's path) without making
+  // a string of them.
+  struct PathHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view path) const { return std::hash<std::string_view>{}(path); }
+  };
+  template <class V>
+  using PathMap = std::unordered_map<std::string, V, PathHash, std::equal_to<>>;
   struct WatchTable {
-    std::unordered_map<std::string, std::set<int64_t>> by_path;  // looked up, never walked in order
+    PathMap<std::set<int64_t>> by_path;  // looked up, never walked in order
     std::map<int64_t, std::set<std::string>> by_session;
     void add(const std::string& path, int64_t session);
     // Removes the path's watchers and hands them back.
-    std::set<int64_t> take(const std::string& path);
+    std::set<int64_t> take(std::string_view path);
     void drop(int64_t session);
   };
-  std::set<int64_t> trigger(WatchTable& table, const std::string& path, WatchEventType type,
+  std::set<int64_t> trigger(WatchTable& table, std::string_view path, WatchEventType type,
                             std::vector<WatchFire>& fired, const std::set<int64_t>* suppress);
   Stat client_stat(const Node& node) const;
 
   int64_t last_zxid_ = 0;
   // By full path. Hashed: every request looks nodes up by paths that share a long prefix,
   // where an ordered map compares that prefix at each level; what needs an order sorts.
-  std::unordered_map<std::string, Node> nodes_;
+  PathMap<Node> nodes_;
   std::map<int64_t, std::set<std::string>> ephemerals_;
   // ZooKeeper's two server-side watch tables.
   WatchTable data_watches_;
