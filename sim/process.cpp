@@ -17,8 +17,6 @@ void Process::post_resume(std::shared_ptr<bool> alive, std::coroutine_handle<> h
   world_.at_work(world_.now(), this, incarnation_, Resumption{std::move(alive), h});
 }
 
-void Process::post_at(Time t, Work fn) { world_.at_work(t, this, incarnation_, std::move(fn)); }
-
 bool Process::admit(uint64_t incarnation, Work& fn) {
   if (incarnation != incarnation_ || !alive_) return false;
   if (paused_) {

@@ -36,7 +36,10 @@ class Process final : public Env, public Executor {
   void post(Callback fn) override;
   void post_resume(std::shared_ptr<bool> alive, std::coroutine_handle<> h) override;
   // The same at a later true time (message deliveries).
-  void post_at(Time t, Work fn);
+  template <class F>
+  void post_at(Time t, F&& fn) {
+    world_.at_work(t, this, incarnation_, std::forward<F>(fn));
+  }
   // For the world: whether work of `incarnation` runs now; paused work is kept in `fn`'s
   // place for the resume.
   bool admit(uint64_t incarnation, Work& fn);

@@ -18,15 +18,7 @@ class Work {
   template <class F>
   requires(!std::is_same_v<std::decay_t<F>, Work> && std::is_invocable_v<std::decay_t<F>&>)
       Work(F&& f) {  // NOLINT: implicit, as std::function's
-    using Fn = std::decay_t<F>;
-    if constexpr (sizeof(Fn) <= kInline && alignof(Fn) <= alignof(std::max_align_t) &&
-                  std::is_nothrow_move_constructible_v<Fn>) {
-      ::new (static_cast<void*>(buf_)) Fn(std::forward<F>(f));
-      ops_ = &kInlineOps<Fn>;
-    } else {
-      ::new (static_cast<void*>(buf_)) Fn*(new Fn(std::forward<F>(f)));
-      ops_ = &kHeapOps<Fn>;
-    }
+    construct(std::forward<F>(f));
   }
   Work(Work&& o) noexcept : ops_(o.ops_) {
     if (ops_) ops_->move(buf_, o.buf_);
@@ -48,6 +40,17 @@ class Work {
   Work(const Work&) = delete;
   Work& operator=(const Work&) = delete;
   ~Work() { reset(); }
+
+  // Makes f the work, constructed in place rather than moved in (a Work is moved in).
+  template <class F>
+  void emplace(F&& f) {
+    if constexpr (std::is_same_v<std::decay_t<F>, Work>) {
+      *this = std::move(f);
+    } else {
+      reset();
+      construct(std::forward<F>(f));
+    }
+  }
 
   explicit operator bool() const { return ops_ != nullptr; }
   void operator()() { ops_->call(buf_); }
@@ -72,6 +75,18 @@ class Work {
       [](void* dst, void* src) { ::new (dst) Fn*(*static_cast<Fn**>(src)); },
       [](void* self) { delete *static_cast<Fn**>(self); }};
 
+  template <class F>
+  void construct(F&& f) {
+    using Fn = std::decay_t<F>;
+    if constexpr (sizeof(Fn) <= kInline && alignof(Fn) <= alignof(std::max_align_t) &&
+                  std::is_nothrow_move_constructible_v<Fn>) {
+      ::new (static_cast<void*>(buf_)) Fn(std::forward<F>(f));
+      ops_ = &kInlineOps<Fn>;
+    } else {
+      ::new (static_cast<void*>(buf_)) Fn*(new Fn(std::forward<F>(f)));
+      ops_ = &kHeapOps<Fn>;
+    }
+  }
   void reset() {
     if (ops_) ops_->destroy(buf_);
     ops_ = nullptr;

@@ -6,23 +6,26 @@
 
 namespace lockstep::sim {
 
-void World::schedule(Time t, Slot slot) {
+World::Slot& World::schedule(Time t, Process* process, uint64_t incarnation) {
   if (t < now_) t = now_;
   uint32_t index;
   if (free_slots_.empty()) {
     index = static_cast<uint32_t>(slots_.size());
-    slots_.push_back(std::move(slot));
+    slots_.emplace_back();
   } else {
     index = free_slots_.back();
     free_slots_.pop_back();
-    slots_[index] = std::move(slot);
   }
-  if (t == now_) {
+  Slot& slot = slots_[index];
+  slot.process = process;
+  slot.incarnation = incarnation;
+  if (t == now_)
     due_now_.push_back(Event{t, next_seq_++, index});
-    return;
+  else {
+    queue_.push_back(Event{t, next_seq_++, index});
+    std::push_heap(queue_.begin(), queue_.end(), Later{});
   }
-  queue_.push_back(Event{t, next_seq_++, index});
-  std::push_heap(queue_.begin(), queue_.end(), Later{});
+  return slot;
 }
 
 World::Event World::pop_next() {
@@ -43,25 +46,24 @@ World::Event World::pop_next() {
   return ev;
 }
 
-void World::at(Time t, Work fn) { schedule(t, Slot{std::move(fn), nullptr, 0}); }
-
-void World::at_work(Time t, Process* process, uint64_t incarnation, Work fn) {
-  schedule(t, Slot{std::move(fn), process, incarnation});
-}
-
 bool World::step() {
   if (empty()) return false;
   Event ev = pop_next();
   now_ = ev.t;
   ++events_run_;
-  Slot slot = std::move(slots_[ev.slot]);
-  free_slots_.push_back(ev.slot);
-  if (!slot.process) {
-    slot.fn();
-  } else if (slot.process->admit(slot.incarnation, slot.fn)) {
-    ExecutorScope scope(slot.process);
-    slot.fn();
+  // The work runs where it is, and its slot is freed only after: what it schedules
+  // takes other slots, and the deque does not move this one.
+  Slot& slot = slots_[ev.slot];
+  if (slot.fn) {
+    if (!slot.process) {
+      slot.fn();
+    } else if (slot.process->admit(slot.incarnation, slot.fn)) {
+      ExecutorScope scope(slot.process);
+      slot.fn();
+    }
   }
+  slots_[ev.slot].fn = nullptr;
+  free_slots_.push_back(ev.slot);
   return true;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <string>
 #include <vector>
@@ -31,11 +32,21 @@ class World {
   uint64_t seed() const { return seed_; }
 
   // Schedules fn at true time t (never earlier than now).
-  void at(Time t, Work fn);
-  void after(Duration d, Work fn) { at(now_ + d, std::move(fn)); }
+  template <class F>
+  void at(Time t, F&& fn) {
+    at_work(t, nullptr, 0, std::forward<F>(fn));
+  }
+  template <class F>
+  void after(Duration d, F&& fn) {
+    at(now_ + d, std::forward<F>(fn));
+  }
   // Schedules fn at t as work of `process` in its incarnation `incarnation`: held while
-  // the process is paused, dropped if it crashed meanwhile (see Process::admit).
-  void at_work(Time t, Process* process, uint64_t incarnation, Work fn);
+  // the process is paused, dropped if it crashed meanwhile (see Process::admit). fn is
+  // made in its slot: an event's work is built once and never moved before it runs.
+  template <class F>
+  void at_work(Time t, Process* process, uint64_t incarnation, F&& fn) {
+    schedule(t, process, incarnation).fn.emplace(std::forward<F>(fn));
+  }
 
   // Runs the next event; false if none is left.
   bool step();
@@ -92,8 +103,10 @@ class World {
     Process* process = nullptr;
     uint64_t incarnation = 0;
   };
-  void schedule(Time t, Slot slot);
-  std::vector<Slot> slots_;
+  // Queues an event at t and hands back its (empty) slot.
+  Slot& schedule(Time t, Process* process, uint64_t incarnation);
+  // A deque, so that a slot stays where it is while its work runs and schedules more.
+  std::deque<Slot> slots_;
   std::vector<uint32_t> free_slots_;
   uint64_t seed_;
   Prng rng_;
