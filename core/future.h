@@ -7,6 +7,7 @@
 // the producer's call stack, so producers never see re-entrant calls.
 #pragma once
 
+#include <array>
 #include <cassert>
 #include <coroutine>
 #include <cstdint>
@@ -196,9 +197,10 @@ class Future {
 
 // Awaiting first_of(f0, f1, ...) yields the index of a future that is ready (the lowest
 // index if several already are). The others stay pending and may be awaited later.
+template <size_t N>
 class FirstOf {
  public:
-  explicit FirstOf(std::vector<detail::StateBase*> states) : states_(std::move(states)) {}
+  explicit FirstOf(std::array<detail::StateBase*, N> states) : states_(states) {}
   bool await_ready() const {
     for (auto* s : states_)
       if (s && s->ready()) return true;
@@ -207,37 +209,45 @@ class FirstOf {
   void await_suspend(std::coroutine_handle<> h) {
     alive_ = std::make_shared<bool>(true);
     detail::Resumer r{alive_, h, current_executor()};
-    for (auto* s : states_) subs_.push_back(s ? s->subscribe(r) : 0);
+    for (size_t i = 0; i < N; ++i) subs_[i] = states_[i] ? states_[i]->subscribe(r) : 0;
+    subscribed_ = true;
   }
   size_t await_resume() {
     unsubscribe_all();
-    for (size_t i = 0; i < states_.size(); ++i)
+    for (size_t i = 0; i < N; ++i)
       if (states_[i] && states_[i]->ready()) return i;
     assert(false && "first_of resumed with nothing ready");
-    return states_.size();
+    return N;
   }
   ~FirstOf() {
     if (alive_) *alive_ = false;
     unsubscribe_all();
   }
-  FirstOf(FirstOf&&) = default;
+  FirstOf(FirstOf&& o) noexcept
+      : states_(o.states_),
+        subs_(o.subs_),
+        alive_(std::move(o.alive_)),
+        subscribed_(std::exchange(o.subscribed_, false)) {}
 
  private:
   void unsubscribe_all() {
-    for (size_t i = 0; i < subs_.size(); ++i)
+    if (!subscribed_) return;
+    for (size_t i = 0; i < N; ++i)
       if (states_[i] && !states_[i]->ready()) states_[i]->unsubscribe(subs_[i]);
-    subs_.clear();
+    subscribed_ = false;
   }
-  std::vector<detail::StateBase*> states_;
-  std::vector<uint64_t> subs_;
+  // Held in place (first_of knows how many): a wait allocates nothing but its liveness flag.
+  std::array<detail::StateBase*, N> states_;
+  std::array<uint64_t, N> subs_{};
   std::shared_ptr<bool> alive_;
+  bool subscribed_ = false;
 };
 
 // Futures passed to first_of must outlive the co_await. An invalid (default) future
 // never wins, so optional waits can be passed uniformly.
 template <class... Fs>
-FirstOf first_of(const Fs&... fs) {
-  return FirstOf(std::vector<detail::StateBase*>{fs.base()...});
+FirstOf<sizeof...(Fs)> first_of(const Fs&... fs) {
+  return FirstOf<sizeof...(Fs)>({fs.base()...});
 }
 
 }  // namespace lockstep

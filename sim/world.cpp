@@ -10,13 +10,14 @@ World::Slot& World::schedule(Time t, Process* process, uint64_t incarnation) {
   if (t < now_) t = now_;
   uint32_t index;
   if (free_slots_.empty()) {
-    index = static_cast<uint32_t>(slots_.size());
-    slots_.emplace_back();
+    if ((slot_count_ & ((1u << kChunkBits) - 1)) == 0)
+      slot_chunks_.push_back(std::make_unique<Slot[]>(1u << kChunkBits));
+    index = slot_count_++;
   } else {
     index = free_slots_.back();
     free_slots_.pop_back();
   }
-  Slot& slot = slots_[index];
+  Slot& slot = slot_at(index);
   slot.process = process;
   slot.incarnation = incarnation;
   if (t == now_)
@@ -52,8 +53,8 @@ bool World::step() {
   now_ = ev.t;
   ++events_run_;
   // The work runs where it is, and its slot is freed only after: what it schedules
-  // takes other slots, and the deque does not move this one.
-  Slot& slot = slots_[ev.slot];
+  // takes other slots, and chunks do not move.
+  Slot& slot = slot_at(ev.slot);
   if (slot.fn) {
     if (!slot.process) {
       slot.fn();
@@ -62,7 +63,7 @@ bool World::step() {
       slot.fn();
     }
   }
-  slots_[ev.slot].fn = nullptr;
+  slot.fn = nullptr;
   free_slots_.push_back(ev.slot);
   return true;
 }
