@@ -1,7 +1,5 @@
 #include "sim/world.h"
 
-#include <algorithm>
-
 #include "sim/process.h"
 
 namespace lockstep::sim {
@@ -21,35 +19,15 @@ World::Slot& World::schedule(Time t, Process* process, uint64_t incarnation) {
   slot.process = process;
   slot.incarnation = incarnation;
   if (t == now_)
-    due_now_.push_back(Event{t, next_seq_++, index});
-  else {
-    queue_.push_back(Event{t, next_seq_++, index});
-    std::push_heap(queue_.begin(), queue_.end(), Later{});
-  }
+    queue_.push_now({t, next_seq_++, index});
+  else
+    queue_.push_later({t, next_seq_++, index});
   return slot;
 }
 
-World::Event World::pop_next() {
-  // Everything in due_now_ is at now_ and was scheduled after what the heap holds for
-  // now_, so the heap goes first only with an earlier (time, sequence).
-  if (due_now_head_ < due_now_.size() &&
-      (queue_.empty() || Later{}(queue_.front(), due_now_[due_now_head_]))) {
-    Event ev = due_now_[due_now_head_++];
-    if (due_now_head_ == due_now_.size()) {
-      due_now_.clear();
-      due_now_head_ = 0;
-    }
-    return ev;
-  }
-  std::pop_heap(queue_.begin(), queue_.end(), Later{});
-  Event ev = queue_.back();
-  queue_.pop_back();
-  return ev;
-}
-
 bool World::step() {
-  if (empty()) return false;
-  Event ev = pop_next();
+  if (queue_.empty()) return false;
+  const EventQueue::Event ev = queue_.pop();
   now_ = ev.t;
   ++events_run_;
   // The work runs where it is, and its slot is freed only after: what it schedules
@@ -66,16 +44,6 @@ bool World::step() {
   slot.fn = nullptr;
   free_slots_.push_back(ev.slot);
   return true;
-}
-
-void World::run(Time limit, const std::function<bool()>& done) {
-  while (!empty() && !budget_spent()) {
-    if (done && done()) return;
-    // What is due now is never later than the heap's first.
-    const Time next = due_now_head_ < due_now_.size() ? now_ : queue_.front().t;
-    if (next > limit) return;
-    step();
-  }
 }
 
 void World::trace(const std::string& fields) {

@@ -7,11 +7,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/executor.h"
 #include "core/prng.h"
 #include "core/time.h"
+#include "sim/event_queue.h"
 #include "sim/work.h"
 
 namespace lockstep::sim {
@@ -52,7 +54,20 @@ class World {
   bool step();
   // Runs events until none is left, `done()` holds, the next event is after `limit`, or
   // the event budget is spent.
-  void run(Time limit, const std::function<bool()>& done);
+  // `done` is asked before every event, so it is taken as it is (a lambda, a
+  // std::function, or nullptr for none) rather than through a std::function.
+  template <class Done>
+  void run(Time limit, Done&& done) {
+    while (!queue_.empty() && !budget_spent()) {
+      if constexpr (std::is_same_v<std::decay_t<Done>, std::function<bool()>>) {
+        if (done && done()) return;
+      } else if constexpr (!std::is_null_pointer_v<std::decay_t<Done>>) {
+        if (done()) return;
+      }
+      if (queue_.next_time(now_) > limit) return;
+      step();
+    }
+  }
 
   uint64_t events_run() const { return events_run_; }
   // The run's hard bound (docs/scenario.md, "Limits"): run() stops once the events run
@@ -72,32 +87,13 @@ class World {
   std::vector<std::string> take_trace() { return std::move(trace_); }
 
  private:
-  // The heap holds small entries; the work waits in slots, so reordering the heap never
-  // moves it.
-  struct Event {
-    Time t;
-    uint64_t seq;
-    uint32_t slot;
-  };
-  struct Later {
-    bool operator()(const Event& a, const Event& b) const {
-      return a.t != b.t ? a.t > b.t : a.seq > b.seq;
-    }
-  };
-
   Time now_{0};
   uint64_t next_seq_ = 0;
   uint64_t events_run_ = 0;
   uint64_t event_budget_ = UINT64_MAX;
   uint64_t work_ = 0;
-  std::vector<Event> queue_;  // a binary heap under Later
-  // Work posted for the current instant (most of a run's events: resumptions, replies
-  // handed on) comes after everything already due now, in posting order: a FIFO gives
-  // that order without the heap's sifting. step() takes whichever of the two is first.
-  std::vector<Event> due_now_;
-  size_t due_now_head_ = 0;
-  bool empty() const { return queue_.empty() && due_now_head_ == due_now_.size(); }
-  Event pop_next();
+  // Entries are small; the work waits in slots, so ordering the queue never moves it.
+  EventQueue queue_;
   struct Slot {
     Work fn;
     Process* process = nullptr;
