@@ -21,6 +21,27 @@ uint64_t bytes_below_0(const char* p) {
   return (w - kOnes * '0') & ~w & kHigh;
 }
 
+// Whether the eight bytes at p are all ASCII digits.
+bool eight_digits(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, sizeof w);
+  constexpr uint64_t kHighNibbles = 0xF0F0F0F0F0F0F0F0ULL;
+  constexpr uint64_t kThrees = 0x3030303030303030ULL;
+  // A digit is 0x30-0x39: its high nibble is 3, and stays 3 when 6 is added.
+  return (w & kHighNibbles) == kThrees && ((w + 0x0606060606060606ULL) & kHighNibbles) == kThrees;
+}
+
+// The value of eight ASCII digits at p, the first the most significant: pairs, then
+// fours, then the eight, each by one multiply.
+uint64_t eight_digits_value(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, sizeof w);
+  w -= 0x3030303030303030ULL;
+  w = (w * 10 + (w >> 8)) & 0x00FF00FF00FF00FFULL;
+  w = (w * 100 + (w >> 16)) & 0x0000FFFF0000FFFFULL;
+  return (w * 10000 + (w >> 32)) & 0xFFFFFFFFULL;
+}
+
 // string_view::rfind goes a byte at a time; a lock's node names are long (a 36-character
 // GUID, a sequence number) and every request asks for a parent or a base name.
 size_t last_slash(std::string_view path) {
@@ -197,14 +218,19 @@ std::string join_path(std::string_view dir, std::string_view name) {
 std::optional<int64_t> sequence_number(std::string_view name) {
   // One pass back over the trailing digits: they are the number when a '-' or the start
   // of the name comes before them; any other character there means the part after the
-  // last '-' is not all digits. (A recipe reads every name of every listing.)
+  // last '-' is not all digits. A recipe reads every name of every listing, and the names
+  // end in ten digits, so both passes go eight bytes at a time where they can.
   size_t start = name.size();
+  while (start >= 8 && eight_digits(name.data() + start - 8)) start -= 8;
   while (start > 0 && name[start - 1] >= '0' && name[start - 1] <= '9') --start;
   if (start > 0 && name[start - 1] != '-') return std::nullopt;
   const std::string_view digits = name.substr(start);
   if (digits.empty() || digits.size() > 18) return std::nullopt;
   int64_t n = 0;
-  for (char c : digits) n = n * 10 + (c - '0');
+  size_t i = 0;
+  for (; i < digits.size() % 8; ++i) n = n * 10 + (digits[i] - '0');
+  for (; i < digits.size(); i += 8)
+    n = n * 100000000 + static_cast<int64_t>(eight_digits_value(digits.data() + i));
   return n;
 }
 

@@ -246,6 +246,17 @@ std::optional<int64_t> after_last_dash(std::string_view name) {
   return n;
 }
 
+TEST(SequenceNumber, ReadsTheNumbersLocksWrite) {
+  EXPECT_EQ(sequence_number("_c_fed4c2261f710d249586a25e24cf9067-lock-0000000077"), 77);
+  EXPECT_EQ(sequence_number("lock-2147483647"), 2147483647);
+  EXPECT_EQ(sequence_number("x-999999999999999999"), 999999999999999999);
+  EXPECT_EQ(sequence_number("x-123456789012345678"), 123456789012345678);
+  EXPECT_EQ(sequence_number("x-1234567890123456789"), std::nullopt);  // 19 digits
+  EXPECT_EQ(sequence_number("87654321"), 87654321);
+  EXPECT_EQ(sequence_number("x-0000000a00"), std::nullopt);
+  EXPECT_EQ(sequence_number("x-"), std::nullopt);
+}
+
 RC_GTEST_PROP(DataTreeProperty, SequenceNumberAgreesWithTheLastDashReading, ()) {
   static const char kAlphabet[] = {'-', '0', '7', '9', 'a', '/', '_', '+'};
   const auto picks = *rc::gen::container<std::vector<size_t>>(rc::gen::weightedOneOf<size_t>(
