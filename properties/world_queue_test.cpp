@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/prng.h"
+#include "sim/id_table.h"
 #include "sim/work.h"
 #include "sim/world.h"
 
@@ -104,6 +105,26 @@ TEST(Work, SmallAndLargeCallablesRunAndFreeWhatTheyCaptured) {
     EXPECT_EQ(token.use_count(), 2);
   }
   EXPECT_EQ(token.use_count(), 1);
+}
+
+TEST(IdTable, FindsWhatIsLeftAndHandsOutIdsThatOnlyGrow) {
+  IdTable<int> table;
+  const uint64_t a = table.add(), b = table.add(), c = table.add();
+  EXPECT_EQ((std::vector<uint64_t>{a, b, c}), (std::vector<uint64_t>{1, 2, 3}));
+  *table.find(b) = 20;
+  table.erase(a);  // the front goes, b stays where it is
+  EXPECT_EQ(table.find(a), nullptr);
+  ASSERT_NE(table.find(b), nullptr);
+  EXPECT_EQ(*table.find(b), 20);
+  table.erase(c);
+  EXPECT_EQ(table.ids(), std::vector<uint64_t>{b});
+  table.erase(b);
+  EXPECT_TRUE(table.ids().empty());
+  EXPECT_EQ(table.find(99), nullptr);
+  const uint64_t d = table.add();
+  table.clear();
+  EXPECT_EQ(table.find(d), nullptr);
+  EXPECT_EQ(table.add(), d + 1);
 }
 
 }  // namespace

@@ -27,8 +27,8 @@ bool Process::admit(uint64_t incarnation, Work& fn) {
 }
 
 Future<Unit> Process::timer_at(Time t) {
-  uint64_t id = ++next_timer_id_;
-  Timer& timer = timers_[id];
+  const uint64_t id = timers_.add();
+  Timer& timer = *timers_.find(id);
   timer.local_deadline = t;
   Future<Unit> f = timer.promise.future();
   aim_timer(id);
@@ -36,16 +36,16 @@ Future<Unit> Process::timer_at(Time t) {
 }
 
 void Process::aim_timer(uint64_t id) {
-  auto it = timers_.find(id);
-  if (it == timers_.end()) return;
-  uint64_t gen = ++it->second.generation;
+  Timer* timer = timers_.find(id);
+  if (!timer) return;
+  uint64_t gen = ++timer->generation;
   uint64_t inc = incarnation_;
-  Time when = clock_.true_when(it->second.local_deadline, world_.now());
+  Time when = clock_.true_when(timer->local_deadline, world_.now());
   world_.at(when, [this, id, gen, inc] {
     if (inc != incarnation_) return;
-    auto t = timers_.find(id);
-    if (t == timers_.end() || t->second.generation != gen) return;
-    if (now() < t->second.local_deadline) {
+    Timer* t = timers_.find(id);
+    if (!t || t->generation != gen) return;
+    if (now() < t->local_deadline) {
       aim_timer(id);  // the clock was slowed or stepped back meanwhile
       return;
     }
@@ -53,17 +53,15 @@ void Process::aim_timer(uint64_t id) {
       overdue_.push_back(id);
       return;
     }
-    Promise<Unit> p = t->second.promise;
-    timers_.erase(t);
+    Promise<Unit> p = t->promise;
+    timers_.erase(id);
     // Whoever waits is resumed through post(), so a paused process still does nothing.
     p.set(Unit{});
   });
 }
 
 void Process::clock_changed() {
-  std::vector<uint64_t> ids;
-  for (auto& [id, t] : timers_) ids.push_back(id);
-  for (uint64_t id : ids) aim_timer(id);
+  for (uint64_t id : timers_.ids()) aim_timer(id);
 }
 
 void Process::spawn(Task<void> task) {
@@ -82,10 +80,10 @@ void Process::resume() {
   auto overdue = std::move(overdue_);
   overdue_.clear();
   for (uint64_t id : overdue) {
-    auto t = timers_.find(id);
-    if (t == timers_.end()) continue;
-    Promise<Unit> p = t->second.promise;
-    timers_.erase(t);
+    Timer* t = timers_.find(id);
+    if (!t) continue;
+    Promise<Unit> p = t->promise;
+    timers_.erase(id);
     p.set(Unit{});
   }
   auto held = std::move(held_);

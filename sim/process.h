@@ -14,6 +14,7 @@
 #include "core/prng.h"
 #include "core/task.h"
 #include "sim/clock.h"
+#include "sim/id_table.h"
 #include "sim/world.h"
 
 namespace lockstep::sim {
@@ -81,8 +82,7 @@ class Process final : public Env, public Executor {
   uint64_t incarnation_ = 0;
   std::vector<Work> held_;
   std::vector<uint64_t> overdue_;  // timers that came due while paused
-  uint64_t next_timer_id_ = 0;
-  std::map<uint64_t, Timer> timers_;
+  IdTable<Timer> timers_;
   std::vector<std::unique_ptr<RootTask>> roots_;
   std::vector<std::function<void()>> crash_hooks_;
 };
