@@ -193,33 +193,29 @@ TEST(CClientPathCheck, FollowsIsValidPath) {
   }
 }
 
-// The C client's check, one byte at a time, as zookeeper.c's isValidPath reads: the
-// reference the word-at-a-time version in core/store.cpp must agree with.
-bool byte_wise_path_valid(std::string_view path, bool sequential) {
-  const size_t len = path.size();
-  if (len == 0 || path[0] != '/') return false;
-  if (len == 1) return true;
-  if (path[len - 1] == '/' && !sequential) return false;
-  for (size_t i = 1; i < len; i++) {
-    const char c = path[i];
-    const char lastc = path[i - 1];
-    const bool at_end = i + 1 == len;
-    if (c == 0) return false;
-    if (c == '/' && lastc == '/') return false;
-    if (c == '.' && lastc == '.') {
-      if (path[i - 2] == '/' && ((at_end && !sequential) || (!at_end && path[i + 1] == '/')))
-        return false;
-    } else if (c == '.') {
-      if (lastc == '/' && ((at_end && !sequential) || (!at_end && path[i + 1] == '/')))
-        return false;
-    } else if (c > 0x00 && c < 0x1f) {
-      return false;
-    }
+// The C client's rules (zookeeper.c's isValidPath) read segment by segment, the way its
+// comments state them: the reference the word-at-a-time check in core/store.cpp must
+// agree with. No NUL or control character below 0x1f, no empty segment, no "." or ".."
+// segment, except a last one when the server appends a sequence number.
+bool segment_wise_path_valid(std::string_view path, bool sequential) {
+  if (path.empty() || path[0] != '/') return false;
+  if (path.size() == 1) return true;
+  if (path.back() == '/' && !sequential) return false;
+  for (unsigned char ch : path.substr(1))
+    if (ch < 0x1f) return false;
+  for (size_t start = 1;;) {
+    const size_t end = path.find('/', start);
+    const bool last = end == std::string_view::npos;
+    const std::string_view segment =
+        path.substr(start, last ? std::string_view::npos : end - start);
+    if (!last && segment.empty()) return false;
+    if ((segment == "." || segment == "..") && (!last || !sequential)) return false;
+    if (last) return true;
+    start = end + 1;
   }
-  return true;
 }
 
-RC_GTEST_PROP(DataTreeProperty, PathCheckAgreesWithTheByteWiseCheck, ()) {
+RC_GTEST_PROP(DataTreeProperty, PathCheckAgreesWithTheSegmentWiseRules, ()) {
   // Long runs of ordinary characters (the word-at-a-time skip) among the ones the rules
   // are about, at every offset.
   static const char kAlphabet[] = {'/',  '.',    'a',    'z',    '-', '_',    '0',    '9',
@@ -229,7 +225,7 @@ RC_GTEST_PROP(DataTreeProperty, PathCheckAgreesWithTheByteWiseCheck, ()) {
   std::string path = *rc::gen::element<std::string>("/", "", "/a/", "//");
   for (size_t k : picks) path += kAlphabet[k];
   const bool sequential = *rc::gen::arbitrary<bool>();
-  RC_ASSERT(c_client_path_valid(path, sequential) == byte_wise_path_valid(path, sequential));
+  RC_ASSERT(c_client_path_valid(path, sequential) == segment_wise_path_valid(path, sequential));
 }
 
 // The number after the last '-', read as the recipes always read it: the reference the
