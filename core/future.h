@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "core/executor.h"
@@ -44,10 +45,10 @@ class StateBase {
   bool ready() const { return ready_; }
 
   // Runs fn (on the setter's stack) once the value is set; returns an id for unsubscribe.
-  uint64_t subscribe(Callback fn) { return add(Waiter{0, {}, std::move(fn)}); }
+  uint64_t subscribe(Callback fn) { return add(Waiter{0, std::move(fn)}); }
   // The same for a waiting coroutine: kept as it is, not wrapped in a Callback, since
   // every co_await comes here.
-  uint64_t subscribe(Resumer r) { return add(Waiter{0, std::move(r), {}}); }
+  uint64_t subscribe(Resumer r) { return add(Waiter{0, std::move(r)}); }
   void unsubscribe(uint64_t id) {
     if (first_ && first_->id == id) {
       first_.reset();
@@ -77,13 +78,9 @@ class StateBase {
  private:
   struct Waiter {
     uint64_t id;
-    Resumer resumer;  // used when fn is empty
-    Callback fn;
+    std::variant<Resumer, Callback> action;
     void run() {
-      if (fn)
-        fn();
-      else
-        resumer();
+      std::visit([](auto& act) { act(); }, action);
     }
   };
   uint64_t add(Waiter w) {

@@ -11,10 +11,10 @@ Process::~Process() {
   timers_.clear();
 }
 
-void Process::post(Callback fn) { world_.at_work(world_.now(), this, incarnation_, std::move(fn)); }
+void Process::post(Callback fn) { post_at(world_.now(), std::move(fn)); }
 
 void Process::post_resume(std::shared_ptr<bool> alive, std::coroutine_handle<> h) {
-  world_.at_work(world_.now(), this, incarnation_, Resumption{std::move(alive), h});
+  post_at(world_.now(), Resumption{std::move(alive), h});
 }
 
 bool Process::admit(uint64_t incarnation, Work& fn) {
@@ -88,7 +88,7 @@ void Process::resume() {
   }
   auto held = std::move(held_);
   held_.clear();
-  for (auto& fn : held) world_.at_work(world_.now(), this, incarnation_, std::move(fn));
+  for (auto& fn : held) post_at(world_.now(), std::move(fn));
 }
 
 void Process::crash() {

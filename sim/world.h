@@ -53,9 +53,9 @@ class World {
   // Runs the next event; false if none is left.
   bool step();
   // Runs events until none is left, `done()` holds, the next event is after `limit`, or
-  // the event budget is spent.
-  // `done` is asked before every event, so it is taken as it is (a lambda, a
-  // std::function, or nullptr for none) rather than through a std::function.
+  // the event budget is spent. `done` is asked before every event, so it is taken as it
+  // is (a lambda, a std::function, or nullptr for none) rather than through a
+  // std::function.
   template <class Done>
   void run(Time limit, Done&& done) {
     while (!queue_.empty() && !budget_spent()) {

@@ -192,10 +192,11 @@ class RecipeLock final : public Lock {
         bool alone = false;
         std::string two_ahead;
         if (handoff_ == Handoff::Direct) {
+          alone = queue.first->name == queue.ahead->name;
           // The queue as the predecessor sees it: what is ahead of it is two ahead of us.
-          const QueueLook theirs = look_up_queue(listed.children, kLockName, *queue.ahead);
-          alone = !theirs.ahead;
-          if (theirs.ahead) two_ahead = join_path(dir_, theirs.ahead->name);
+          if (!alone)
+            two_ahead = join_path(
+                dir_, look_up_queue(listed.children, kLockName, *queue.ahead).ahead->name);
         }
         // The frame lives while we wait: keep the one name we need, not N of them (N waiters
         // holding N names each is N^2 memory in a herd).

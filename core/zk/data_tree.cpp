@@ -80,10 +80,6 @@ bool special_path(const std::string& path) {
          path == "/zookeeper/config";
 }
 
-// The parent as the server computes it for a create: everything before the last '/', so a
-// sequential "/a/" has parent "/a" and "/" has the root.
-std::string create_parent(const std::string& path) { return std::string(parent_view(path)); }
-
 // Java's String.format("%010d", n), which names sequential nodes: ten digits, zero-padded,
 // written by hand (snprintf was a tenth of a create's cost).
 std::string sequential_suffix(int32_t n) {
@@ -256,7 +252,9 @@ Error DataTree::apply_create(Txn& txn, int64_t session, const std::string& path,
   if (mode_num < 0 || mode_num > static_cast<int>(CreateMode::PersistentSequentialWithTtl))
     return Error::BadArguments;  // CreateMode.fromFlag
   if (is_ttl(mode) && (ttl_ms <= 0 || ttl_ms > kMaxTtlMs)) return Error::BadArguments;
-  std::string parent_name = create_parent(path);
+  // The parent as the server computes it for a create: everything before the last '/', so
+  // a sequential "/a/" has parent "/a" and "/" has the root.
+  const std::string_view parent_name = parent_view(path);
   auto parent = nodes_.find(parent_name);
   if (parent == nodes_.end()) return Error::NoNode;
   if (parent->second.read_only) return Error::NoAuth;
