@@ -14,7 +14,11 @@
 //                         p50/p99/mean (ReleaseStart -> next holder's Acquired, one steady
 //                         clock), and per release the watch notifications and requests
 //                         this client library saw (counted by a Session decorator: a watch
-//                         event other than "session ended" delivered to the algorithm).
+//                         event other than "session ended" delivered to the algorithm);
+//                         and the CPU a release costs (bench/cpu_meter.h): this process's
+//                         client_cpu_ms_per_release (client_sys_ms_per_release of it) and
+//                         the server's server_cpu_ms_per_release (with LOCKSTEP_ZK_PID),
+//                         client_cores and server_cores.
 //
 // Live knobs (environment): LOCKSTEP_BENCH_CYCLES (K, default 10), LOCKSTEP_BENCH_HOLD_MS
 // (default 5), LOCKSTEP_BENCH_MAX_N (default 64). docs/bench.md explains every figure.
@@ -33,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/cpu_meter.h"
 #include "bench/live_session.h"
 #include "core/history.h"
 #include "core/lock.h"
@@ -49,6 +54,7 @@ namespace {
 using lockstep::bench::cleanup;
 using lockstep::bench::close_on;
 using lockstep::bench::connect_on;
+using lockstep::bench::CpuSection;
 using lockstep::bench::kLiveBase;
 using lockstep::bench::prepare;
 using lockstep::bench::with_admin_session;
@@ -287,12 +293,15 @@ lockstep::Task<void> contend(lockstep::Env& env, lockstep::Lock& lock, const Liv
   }
 }
 
-void live_client(int index, const LiveConfig& cfg, std::barrier<>& start, LiveClient& out) {
+// `start` is passed once every session is connected, `finish` once every client has done
+// its cycles (before the sessions close): the CPU section between them is the contention.
+void live_client(int index, const LiveConfig& cfg, CpuSection::Barrier& start,
+                 CpuSection::Barrier& finish, LiveClient& out) {
   lockstep::real::EventLoop loop;
   lockstep::real::LiveEnv env(loop, index);
   lockstep::real::ZkStore store(cfg.connect);
   std::shared_ptr<lockstep::Session> session;
-  bool arrived = false;
+  bool arrived = false, finished = false;
   try {
     lockstep::ConnectReply r =
         lockstep::real::run_task(env, connect_on(store, env, kSessionTimeout), 60s);
@@ -308,11 +317,14 @@ void live_client(int index, const LiveConfig& cfg, std::barrier<>& start, LiveCl
     arrived = true;
     start.arrive_and_wait();
     lockstep::real::run_task(env, contend(env, *lock, cfg, out), 2 * kAcquireTimeout);
+    finished = true;
+    finish.arrive_and_wait();
     lock.reset();
     lockstep::real::run_task(env, close_on(session), 30s);
   } catch (const std::exception& e) {
     if (out.error.empty()) out.error = e.what();
     if (!arrived) start.arrive_and_drop();
+    if (!finished) finish.arrive_and_drop();
   }
 }
 
@@ -411,12 +423,20 @@ void BM_LiveHerd(benchmark::State& state, const LiveSubject& subject) {
     return;
   }
 
+  std::string pid_error;
+  const std::optional<pid_t> server = lockstep::bench::server_pid_from_env(pid_error);
+  if (!pid_error.empty()) {
+    state.SkipWithError(pid_error.c_str());
+    return;
+  }
+  CpuSection cpu(server);
   std::vector<LiveClient> clients(static_cast<size_t>(n));
   for (auto _ : state) {
-    std::barrier<> start(n);
+    CpuSection::Barrier start(n, cpu.at_begin());
+    CpuSection::Barrier finish(n, cpu.at_end());
     std::vector<std::thread> threads;
     for (int i = 0; i < n; ++i)
-      threads.emplace_back(live_client, i, std::cref(cfg), std::ref(start),
+      threads.emplace_back(live_client, i, std::cref(cfg), std::ref(start), std::ref(finish),
                            std::ref(clients[static_cast<size_t>(i)]));
     for (auto& t : threads) t.join();
   }
@@ -457,6 +477,7 @@ void BM_LiveHerd(benchmark::State& state, const LiveSubject& subject) {
   state.counters["notify_to_acquired_ms_p50"] = percentile(b.notify_to_acquired_ms, 0.50);
   state.counters["release_rtt_ms_p50"] = percentile(b.release_ms, 0.50);
   state.counters["handoffs_without_notification"] = static_cast<double>(b.without_notification);
+  cpu.report(state, static_cast<double>(releases), "release");
 }
 
 }  // namespace

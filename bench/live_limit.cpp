@@ -10,7 +10,9 @@
 // delete always finds the node) and then waits for both replies, so each session keeps
 // up to 2W requests outstanding. Runs for LOCKSTEP_BENCH_LIMIT_S seconds (default 2).
 // Counters: pairs_per_s (create+delete pairs completed per second) and ops_per_s
-// (requests per second, twice that).
+// (requests per second, twice that); and what a pair costs in CPU (bench/cpu_meter.h):
+// client_cpu_ms_per_pair, client_sys_ms_per_pair, server_cpu_ms_per_pair (with
+// LOCKSTEP_ZK_PID), client_cores, server_cores.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -22,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/cpu_meter.h"
 #include "bench/live_session.h"
 #include "core/store.h"
 #include "core/task.h"
@@ -34,6 +37,7 @@ namespace {
 using lockstep::bench::cleanup;
 using lockstep::bench::close_on;
 using lockstep::bench::connect_on;
+using lockstep::bench::CpuSection;
 using lockstep::bench::kLiveBase;
 using lockstep::bench::prepare;
 using lockstep::bench::with_admin_session;
@@ -86,13 +90,16 @@ lockstep::Task<void> run_lanes(lockstep::Env& env, lockstep::Session& s, std::st
   co_await lanes->all_done.future();
 }
 
+// `start` is passed once every session is connected, `finish` once every session's lanes
+// are done (before the sessions close): the CPU section between them is the load.
 void session_thread(int index, const std::string& connect, const std::string& dir, int window,
-                    Duration length, std::barrier<>& start, Time& started, Counts& out) {
+                    Duration length, CpuSection::Barrier& start, CpuSection::Barrier& finish,
+                    Time& started, Counts& out) {
   lockstep::real::EventLoop loop;
   lockstep::real::LiveEnv env(loop, index);
   lockstep::real::ZkStore store(connect);
   std::shared_ptr<lockstep::Session> session;
-  bool arrived = false;
+  bool arrived = false, finished = false;
   try {
     lockstep::ConnectReply r =
         lockstep::real::run_task(env, connect_on(store, env, kSessionTimeout), 60s);
@@ -106,10 +113,13 @@ void session_thread(int index, const std::string& connect, const std::string& di
         env,
         run_lanes(env, *session, dir + "/s" + std::to_string(index) + "-", window, length, out),
         length + 60s);
+    finished = true;
+    finish.arrive_and_wait();
     lockstep::real::run_task(env, close_on(session), 30s);
   } catch (const std::exception& e) {
     if (out.error.empty()) out.error = e.what();
     if (!arrived) start.arrive_and_drop();
+    if (!finished) finish.arrive_and_drop();
   }
 }
 
@@ -136,14 +146,22 @@ void BM_LiveLimit(benchmark::State& state) {
     return;
   }
 
+  std::string pid_error;
+  const std::optional<pid_t> server = lockstep::bench::server_pid_from_env(pid_error);
+  if (!pid_error.empty()) {
+    state.SkipWithError(pid_error.c_str());
+    return;
+  }
+  CpuSection cpu(server);
   std::vector<Counts> counts(static_cast<size_t>(sessions));
   Time started{0};
   for (auto _ : state) {
-    std::barrier<> start(sessions);
+    CpuSection::Barrier start(sessions, cpu.at_begin());
+    CpuSection::Barrier finish(sessions, cpu.at_end());
     std::vector<std::thread> threads;
     for (int i = 0; i < sessions; ++i)
       threads.emplace_back(session_thread, i, std::cref(connect), std::cref(dir), window, length,
-                           std::ref(start), std::ref(started),
+                           std::ref(start), std::ref(finish), std::ref(started),
                            std::ref(counts[static_cast<size_t>(i)]));
     for (auto& t : threads) t.join();
   }
@@ -165,6 +183,7 @@ void BM_LiveLimit(benchmark::State& state) {
   state.counters["pairs"] = static_cast<double>(pairs);
   state.counters["pairs_per_s"] = span > 0 ? static_cast<double>(pairs) / span : 0.0;
   state.counters["ops_per_s"] = span > 0 ? 2.0 * static_cast<double>(pairs) / span : 0.0;
+  cpu.report(state, static_cast<double>(pairs), "pair");
 }
 
 }  // namespace

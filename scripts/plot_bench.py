@@ -359,6 +359,34 @@ def fmt(x, digits=0):
     return f"{x:,.{digits}f}"
 
 
+def cpu_table(groups, ns):
+    """What a release costs in CPU on each side (bench/cpu_meter.h), beside what a pair of
+    the one-lane limit costs: the rate of a lock on a saturated machine is the cores over
+    this cost. Empty when the runs did not measure it."""
+    def cell(entries, unit):
+        client = median_of(entries, f"client_cpu_ms_per_{unit}")
+        if client is None:
+            return "-"
+        sys_ = median_of(entries, f"client_sys_ms_per_{unit}")
+        server = median_of(entries, f"server_cpu_ms_per_{unit}")
+        cores = [median_of(entries, "client_cores"), median_of(entries, "server_cores")]
+        used = sum(c for c in cores if c is not None)
+        return f"{fmt(client, 2)} ({fmt(sys_, 2)}) / {fmt(server, 2)} / {fmt(used, 2)}"
+
+    rows = []
+    for n in ns:
+        cells = [cell(groups.get(("live", i, n), []), "release") for i in OURS]
+        if any(c != "-" for c in cells):
+            rows.append(f"| {n} | " + " | ".join(cells) + " |")
+    if not rows:
+        return []
+    lane = cell(groups.get(("limit", "server", (1, 1)), []), "pair")
+    return ["", "CPU a release costs, in ms: this process's clients (of which in the kernel) / the "
+            "server / the cores both kept busy; the one-lane limit, per create+delete pair: "
+            f"{lane}", "",
+            "| N | " + " | ".join(OURS) + " |", "|---:|" + "---:|" * len(OURS)] + rows
+
+
 def table(groups):
     lines = []
     ns = sorted({k[2] for k in groups if k[0] == "live"})
@@ -397,6 +425,7 @@ def table(groups):
                 p50, p99 = median_of(e, "p50_ms"), median_of(e, "p99_ms")
                 cells.append(f"{fmt(p50, 2)} / {fmt(p99, 2)}" if p50 is not None else "-")
             lines.append(f"| {n} | " + " | ".join(cells) + " |")
+        lines.extend(cpu_table(groups, ns))
         fast = median_of(groups.get(("live", "zk-fast-pred", 64), []), "handoffs_per_s")
         slow = median_of(groups.get(("live", "zk-slow", 64), []), "handoffs_per_s")
         if fast and slow:
