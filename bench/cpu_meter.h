@@ -27,6 +27,7 @@ struct CpuTimes {
   double wall_s = 0;
   double self_user_s = 0;
   double self_sys_s = 0;
+  double self_switches = 0;        // context switches of all this process's threads
   std::optional<double> server_s;  // unset: no server PID, or it could not be read
 };
 
@@ -54,6 +55,7 @@ inline CpuTimes cpu_now(std::optional<pid_t> server) {
   getrusage(RUSAGE_SELF, &self);
   t.self_user_s = static_cast<double>(self.ru_utime.tv_sec) + self.ru_utime.tv_usec / 1e6;
   t.self_sys_s = static_cast<double>(self.ru_stime.tv_sec) + self.ru_stime.tv_usec / 1e6;
+  t.self_switches = static_cast<double>(self.ru_nvcsw + self.ru_nivcsw);
   if (server) t.server_s = process_cpu_s(*server);
   return t;
 }
@@ -91,8 +93,10 @@ class CpuSection {
   Sample at_end() { return {this, true}; }
 
   // Counters per `unit` of work (a release, a pair): client_cpu_ms_per_<unit> and its
-  // client_sys_ms_per_<unit> part, server_cpu_ms_per_<unit>; and the cores each side kept
-  // busy on average, client_cores and server_cores.
+  // client_sys_ms_per_<unit> part, client_switches_per_<unit> (a thread going to sleep or
+  // being preempted: each hop of a reply between the C client's threads and our loop is
+  // one), server_cpu_ms_per_<unit>; and the cores each side kept busy on average,
+  // client_cores and server_cores.
   void report(benchmark::State& state, double units, const std::string& unit) const {
     const double wall = end_.wall_s - begin_.wall_s;
     if (units <= 0 || wall <= 0) return;
@@ -100,6 +104,8 @@ class CpuSection {
     const double sys = end_.self_sys_s - begin_.self_sys_s;
     state.counters["client_cpu_ms_per_" + unit] = 1e3 * (user + sys) / units;
     state.counters["client_sys_ms_per_" + unit] = 1e3 * sys / units;
+    state.counters["client_switches_per_" + unit] =
+        (end_.self_switches - begin_.self_switches) / units;
     state.counters["client_cores"] = (user + sys) / wall;
     if (begin_.server_s && end_.server_s) {
       const double server = *end_.server_s - *begin_.server_s;

@@ -36,7 +36,7 @@ def check(path, names, unit, rate):
         if b.get("error_occurred"):
             bad.append(f"{name}: {b.get('error_message')}")
             continue
-        for c in (rate, f"client_cpu_ms_per_{unit}", f"client_sys_ms_per_{unit}",
+        for c in (rate, f"client_cpu_ms_per_{unit}", f"client_sys_ms_per_{unit}", f"client_switches_per_{unit}",
                   f"server_cpu_ms_per_{unit}", "client_cores", "server_cores"):
             if not isinstance(b.get(c), (int, float)) or b[c] <= 0:
                 bad.append(f"{name}: counter {c} is {b.get(c)!r}, want > 0")
@@ -63,6 +63,6 @@ grep -q "LOCKSTEP_ZK_PID=999999999: not a running process" "$tmp/bad.log" ||
 
 /usr/bin/python3 "$root/scripts/plot_bench.py" "$tmp" "$tmp/png" --table "$tmp/summary.md" >/dev/null 2>"$tmp/plot.log" ||
   { cat "$tmp/plot.log"; echo "FAIL: plot_bench.py"; exit 1; }
-grep -q "^CPU a release costs" "$tmp/summary.md" && grep -Eq "^\| 4 \| [0-9.]+ \([0-9.]+\) / [0-9.]+ / [0-9.]+ \|" "$tmp/summary.md" ||
+grep -q "^CPU a release costs" "$tmp/summary.md" && grep -Eq "^\| 4 \| [0-9.]+ \([0-9.]+, [0-9,]+\) / [0-9.]+ / [0-9.]+ \|" "$tmp/summary.md" ||
   { cat "$tmp/summary.md"; echo "FAIL: summary.md has no CPU table with a row for N = 4"; exit 1; }
 echo "live benchmark smoke: ok"

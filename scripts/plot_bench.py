@@ -368,10 +368,11 @@ def cpu_table(groups, ns):
         if client is None:
             return "-"
         sys_ = median_of(entries, f"client_sys_ms_per_{unit}")
+        switches = median_of(entries, f"client_switches_per_{unit}")
         server = median_of(entries, f"server_cpu_ms_per_{unit}")
         cores = [median_of(entries, "client_cores"), median_of(entries, "server_cores")]
         used = sum(c for c in cores if c is not None)
-        return f"{fmt(client, 2)} ({fmt(sys_, 2)}) / {fmt(server, 2)} / {fmt(used, 2)}"
+        return f"{fmt(client, 2)} ({fmt(sys_, 2)}, {fmt(switches)}) / {fmt(server, 2)} / {fmt(used, 2)}"
 
     rows = []
     for n in ns:
@@ -381,9 +382,9 @@ def cpu_table(groups, ns):
     if not rows:
         return []
     lane = cell(groups.get(("limit", "server", (1, 1)), []), "pair")
-    return ["", "CPU a release costs, in ms: this process's clients (of which in the kernel) / the "
-            "server / the cores both kept busy; the one-lane limit, per create+delete pair: "
-            f"{lane}", "",
+    return ["", "CPU a release costs: this process's clients in ms (of which in the kernel, ms; "
+            "their threads' context switches) / the server in ms / the cores both kept busy; "
+            f"the one-lane limit, per create+delete pair: {lane}", "",
             "| N | " + " | ".join(OURS) + " |", "|---:|" + "---:|" * len(OURS)] + rows
 
 
