@@ -410,7 +410,8 @@ def table(groups):
             best = max(peers) if peers else None
             r, d = v["recipe"], v["recipe-direct"]
             ratio = lambda x: f"{x / best:.2f}x" if x and best else "-"
-            frac = lambda x: f"{100 * x / lim:.1f}%" if x and lim else "-"
+            # With a hold the hold bounds every lock, not the server: no share of the limit.
+            frac = lambda x: f"{100 * x / lim:.1f}%" if x and lim and not hold else "-"
             lines.append(f"| {n} | {fmt(r)} | {fmt(d)} | {fmt(v['zk-fast-pred'])} | {fmt(v['zk-slow'])} | "
                          f"{fmt(v['curator'])} | {fmt(v['kazoo'])} | {ratio(r)} | {frac(r)} | "
                          f"{ratio(d)} | {frac(d)} |")
