@@ -60,25 +60,27 @@ inline CpuTimes cpu_now(std::optional<pid_t> server) {
   return t;
 }
 
-// LOCKSTEP_ZK_PID: unset or empty gives nullopt; otherwise it must name a live process,
-// else `error` says why.
-inline std::optional<pid_t> server_pid_from_env(std::string& error) {
-  const char* v = std::getenv("LOCKSTEP_ZK_PID");
-  if (!v || !*v) return std::nullopt;
-  char* end = nullptr;
-  const long pid = std::strtol(v, &end, 10);
-  if (*end != '\0' || pid <= 0 || !process_cpu_s(static_cast<pid_t>(pid))) {
-    error = std::string("LOCKSTEP_ZK_PID=") + v + ": not a running process";
-    return std::nullopt;
-  }
-  return static_cast<pid_t>(pid);
-}
-
 // Samples the CPU at the start and at the end of a section that several client threads
 // share: each barrier's completion (run by the last thread to arrive) takes one sample.
 class CpuSection {
  public:
   explicit CpuSection(std::optional<pid_t> server) : server_(server) {}
+
+  // The section of a benchmark whose server is LOCKSTEP_ZK_PID (unset or empty: this
+  // process only). A value that names no running process skips the benchmark with that
+  // error and gives nullopt.
+  static std::optional<CpuSection> from_env(benchmark::State& state) {
+    const char* v = std::getenv("LOCKSTEP_ZK_PID");
+    if (!v || !*v) return CpuSection(std::nullopt);
+    char* end = nullptr;
+    const long pid = std::strtol(v, &end, 10);
+    if (*end != '\0' || pid <= 0 || !process_cpu_s(static_cast<pid_t>(pid))) {
+      state.SkipWithError(
+          (std::string("LOCKSTEP_ZK_PID=") + v + ": not a running process").c_str());
+      return std::nullopt;
+    }
+    return CpuSection(static_cast<pid_t>(pid));
+  }
 
   struct Sample {
     CpuSection* section;

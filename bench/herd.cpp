@@ -415,6 +415,8 @@ void BM_LiveHerd(benchmark::State& state, const LiveSubject& subject) {
   // zk-slow's lock is the node itself; the others queue under a directory. Either way
   // the persistent nodes exist before the clock starts.
   const std::string dir = algorithm == "zk-slow" ? kLiveBase : cfg.path;
+  std::optional<CpuSection> cpu = CpuSection::from_env(state);
+  if (!cpu) return;
   lockstep::Error prepared =
       with_admin_session(cfg.connect, [&](lockstep::Session& s) { return prepare(s, dir); });
   if (prepared != lockstep::Error::Ok) {
@@ -423,17 +425,10 @@ void BM_LiveHerd(benchmark::State& state, const LiveSubject& subject) {
     return;
   }
 
-  std::string pid_error;
-  const std::optional<pid_t> server = lockstep::bench::server_pid_from_env(pid_error);
-  if (!pid_error.empty()) {
-    state.SkipWithError(pid_error.c_str());
-    return;
-  }
-  CpuSection cpu(server);
   std::vector<LiveClient> clients(static_cast<size_t>(n));
   for (auto _ : state) {
-    CpuSection::Barrier start(n, cpu.at_begin());
-    CpuSection::Barrier finish(n, cpu.at_end());
+    CpuSection::Barrier start(n, cpu->at_begin());
+    CpuSection::Barrier finish(n, cpu->at_end());
     std::vector<std::thread> threads;
     for (int i = 0; i < n; ++i)
       threads.emplace_back(live_client, i, std::cref(cfg), std::ref(start), std::ref(finish),
@@ -477,7 +472,7 @@ void BM_LiveHerd(benchmark::State& state, const LiveSubject& subject) {
   state.counters["notify_to_acquired_ms_p50"] = percentile(b.notify_to_acquired_ms, 0.50);
   state.counters["release_rtt_ms_p50"] = percentile(b.release_ms, 0.50);
   state.counters["handoffs_without_notification"] = static_cast<double>(b.without_notification);
-  cpu.report(state, static_cast<double>(releases), "release");
+  cpu->report(state, static_cast<double>(releases), "release");
 }
 
 }  // namespace

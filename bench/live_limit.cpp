@@ -138,6 +138,8 @@ void BM_LiveLimit(benchmark::State& state) {
   const std::string connect = zk;
   const std::string dir = kLiveBase + "/limit-" + std::to_string(getpid()) + "-" +
                           std::to_string(sessions) + "-" + std::to_string(window);
+  std::optional<CpuSection> cpu = CpuSection::from_env(state);
+  if (!cpu) return;
   lockstep::Error prepared =
       with_admin_session(connect, [&](lockstep::Session& s) { return prepare(s, dir); });
   if (prepared != lockstep::Error::Ok) {
@@ -146,18 +148,11 @@ void BM_LiveLimit(benchmark::State& state) {
     return;
   }
 
-  std::string pid_error;
-  const std::optional<pid_t> server = lockstep::bench::server_pid_from_env(pid_error);
-  if (!pid_error.empty()) {
-    state.SkipWithError(pid_error.c_str());
-    return;
-  }
-  CpuSection cpu(server);
   std::vector<Counts> counts(static_cast<size_t>(sessions));
   Time started{0};
   for (auto _ : state) {
-    CpuSection::Barrier start(sessions, cpu.at_begin());
-    CpuSection::Barrier finish(sessions, cpu.at_end());
+    CpuSection::Barrier start(sessions, cpu->at_begin());
+    CpuSection::Barrier finish(sessions, cpu->at_end());
     std::vector<std::thread> threads;
     for (int i = 0; i < sessions; ++i)
       threads.emplace_back(session_thread, i, std::cref(connect), std::cref(dir), window, length,
@@ -183,7 +178,7 @@ void BM_LiveLimit(benchmark::State& state) {
   state.counters["pairs"] = static_cast<double>(pairs);
   state.counters["pairs_per_s"] = span > 0 ? static_cast<double>(pairs) / span : 0.0;
   state.counters["ops_per_s"] = span > 0 ? 2.0 * static_cast<double>(pairs) / span : 0.0;
-  cpu.report(state, static_cast<double>(pairs), "pair");
+  cpu->report(state, static_cast<double>(pairs), "pair");
 }
 
 }  // namespace

@@ -13,20 +13,17 @@ trap 'rm -rf "$tmp"' EXIT
 "$bench" --benchmark_filter='^BM_Herd/[^/]+/(10|30)$' --benchmark_min_time=0.01 --benchmark_out="$tmp/herd.json" \
   --benchmark_out_format=json >"$tmp/log" 2>&1 || { cat "$tmp/log"; echo "FAIL: sim_herd exited $?"; exit 1; }
 
-/usr/bin/python3 - "$tmp/herd.json" <<'PY' || exit 1
-import json, sys
-doc = json.load(open(sys.argv[1]))
-got = {b["name"]: b for b in doc["benchmarks"]}
+/usr/bin/python3 - "$tmp/herd.json" "$root/properties" <<'PY' || exit 1
+import sys
+sys.path.insert(0, sys.argv[2])
+from bench_json import benchmarks, entry
+got = benchmarks(sys.argv[1])
 bad = []
 for algo in ["recipe", "zk-fast-pred", "zk-ttl", "zk-slow", "etcd-session"]:
     for n in (10, 30):
         name = f"BM_Herd/{algo}/{n}"
-        b = got.get(name)
+        b = entry(got, name, bad)
         if b is None:
-            bad.append(f"{name}: missing")
-            continue
-        if b.get("error_occurred"):
-            bad.append(f"{name}: {b.get('error_message')}")
             continue
         for c in ("events", "store_requests", "notifications_per_release", "peak_bytes_per_client"):
             if not isinstance(b.get(c), (int, float)):

@@ -23,18 +23,16 @@ export LOCKSTEP_ZK_PID LOCKSTEP_BENCH_HOLD_MS=0 LOCKSTEP_BENCH_CYCLES=5 LOCKSTEP
 "$limit" --benchmark_filter='^limit/sessions:1/window:1/' --benchmark_out="$tmp/limit.json" \
   --benchmark_out_format=json >"$tmp/limit.log" 2>&1 || { cat "$tmp/limit.log"; echo "FAIL: live_limit exited $?"; exit 1; }
 
-/usr/bin/python3 - "$tmp/herd.json" "$tmp/limit.json" <<'PY' || exit 1
-import json, sys
+/usr/bin/python3 - "$tmp/herd.json" "$tmp/limit.json" "$root/properties" <<'PY' || exit 1
+import os, sys
+sys.path.insert(0, sys.argv[3])
+from bench_json import benchmarks, entry
 bad = []
 def check(path, names, unit, rate):
-    got = {b["name"]: b for b in json.load(open(path))["benchmarks"]}
+    got = benchmarks(path)
     for name in names:
-        b = got.get(name)
+        b = entry(got, name, bad)
         if b is None:
-            bad.append(f"{name}: missing")
-            continue
-        if b.get("error_occurred"):
-            bad.append(f"{name}: {b.get('error_message')}")
             continue
         for c in (rate, f"client_cpu_ms_per_{unit}", f"client_sys_ms_per_{unit}", f"client_switches_per_{unit}",
                   f"server_cpu_ms_per_{unit}", "client_cores", "server_cores"):
@@ -44,7 +42,6 @@ def check(path, names, unit, rate):
             bad.append(f"{name}: kernel time above the whole CPU time")
         # Every unit of work is at least one round trip to the server and back, and the
         # machine's cores bound how busy the two sides can keep them.
-        import os
         for c in ("client_cores", "server_cores"):
             if b.get(c, 0) > os.cpu_count() + 0.5:
                 bad.append(f"{name}: {c} {b[c]} above the machine's {os.cpu_count()} cores")
