@@ -1,5 +1,5 @@
 // The CPU a live benchmark's section costs on both ends of the connection: this process
-// (every client session: the C client's threads and our loops) and the ZooKeeper server
+// (every client session: the C client and our loops) and the ZooKeeper server
 // (every thread of its JVM). A rate alone cannot tell a slow lock from a saturated
 // machine: on two cores the server and the clients share the cores, so the CPU one
 // handoff costs, and which side pays it, is what bounds the rate.
@@ -96,9 +96,9 @@ class CpuSection {
 
   // Counters per `unit` of work (a release, a pair): client_cpu_ms_per_<unit> and its
   // client_sys_ms_per_<unit> part, client_switches_per_<unit> (a thread going to sleep or
-  // being preempted: each hop of a reply between the C client's threads and our loop is
-  // one), server_cpu_ms_per_<unit>; and the cores each side kept busy on average,
-  // client_cores and server_cores.
+  // being preempted: each hop of a message between threads is one),
+  // server_cpu_ms_per_<unit>; and the cores each side kept busy on average, client_cores
+  // and server_cores.
   void report(benchmark::State& state, double units, const std::string& unit) const {
     const double wall = end_.wall_s - begin_.wall_s;
     if (units <= 0 || wall <= 0) return;

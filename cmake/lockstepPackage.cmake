@@ -16,10 +16,10 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # lockstep_<version>_<arch>.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)
-# The run-time libraries of bin/lockstep, from dpkg-shlibdeps (libzookeeper-mt2, libc,
+# The run-time libraries of bin/lockstep, from dpkg-shlibdeps (libzookeeper-st2, libc,
 # libstdc++, tcmalloc when it was linked) ...
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # ... and what find_package(lockstep) finds for a user's program (lockstepConfig.cmake).
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libzookeeper-mt-dev, librapidcheck-dev, nlohmann-json3-dev")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libzookeeper-mt-dev, libzookeeper-st2, librapidcheck-dev, nlohmann-json3-dev")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "cmake, g++ (>= 4:12), python3-matplotlib, zookeeper")
 include(CPack)

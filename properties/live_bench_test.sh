@@ -3,14 +3,12 @@
 # (docs/bench.md): bench/herd's recipe at N = 2 and 4 with hold 0, and bench/live_limit's
 # one lane. Both must report their rates and the CPU each release (pair) costs this
 # process and the server; a LOCKSTEP_ZK_PID naming no process is refused with one clear
-# error; scripts/plot_bench.py tabulates the CPU. With ST_LANE_BINARY (bench/st/st_lane,
-# built where libzookeeper-st2 is), its one lane on the single-threaded client too.
-# usage: live_bench_test.sh HERD_BINARY LIVE_LIMIT_BINARY SOURCE_DIR [ST_LANE_BINARY]
+# error; scripts/plot_bench.py tabulates the CPU.
+# usage: live_bench_test.sh HERD_BINARY LIVE_LIMIT_BINARY SOURCE_DIR
 set -uo pipefail
 herd="$1"
 limit="$2"
 root="$3"
-st_lane="${4:-}"
 [[ -n ${LOCKSTEP_ZK:-} && -n ${LOCKSTEP_ZK_STATE:-} ]] ||
   { echo "FAIL: LOCKSTEP_ZK and LOCKSTEP_ZK_STATE must name a running server (scripts/test sets them)"; exit 1; }
 tmp="$(mktemp -d)"
@@ -25,12 +23,7 @@ export LOCKSTEP_ZK_PID LOCKSTEP_BENCH_HOLD_MS=0 LOCKSTEP_BENCH_CYCLES=5 LOCKSTEP
 "$limit" --benchmark_filter='^limit/sessions:1/window:1/' --benchmark_out="$tmp/limit.json" \
   --benchmark_out_format=json >"$tmp/limit.log" 2>&1 || { cat "$tmp/limit.log"; echo "FAIL: live_limit exited $?"; exit 1; }
 
-if [[ -n $st_lane ]]; then
-  "$st_lane" --benchmark_filter='^st/limit/sessions:1/window:1/' --benchmark_out="$tmp/st_limit.json" \
-    --benchmark_out_format=json >"$tmp/st.log" 2>&1 || { cat "$tmp/st.log"; echo "FAIL: st_lane exited $?"; exit 1; }
-fi
-
-/usr/bin/python3 - "$tmp/herd.json" "$tmp/limit.json" "$root/properties" "${st_lane:+$tmp/st_limit.json}" <<'PY' || exit 1
+/usr/bin/python3 - "$tmp/herd.json" "$tmp/limit.json" "$root/properties" <<'PY' || exit 1
 import os, sys
 sys.path.insert(0, sys.argv[3])
 from bench_json import benchmarks, entry
@@ -55,8 +48,6 @@ def check(path, names, unit, rate):
 check(sys.argv[1], ["live/recipe/N:2/iterations:1/real_time", "live/recipe/N:4/iterations:1/real_time"],
       "release", "handoffs_per_s")
 check(sys.argv[2], ["limit/sessions:1/window:1/iterations:1/real_time"], "pair", "pairs_per_s")
-if sys.argv[4]:
-    check(sys.argv[4], ["st/limit/sessions:1/window:1/iterations:1/real_time"], "pair", "pairs_per_s")
 for line in bad:
     print("FAIL:", line)
 sys.exit(1 if bad else 0)
@@ -71,8 +62,6 @@ grep -q "LOCKSTEP_ZK_PID=999999999: not a running process" "$tmp/bad.log" ||
   { cat "$tmp/plot.log"; echo "FAIL: plot_bench.py"; exit 1; }
 grep -q "^CPU a release costs" "$tmp/summary.md" && grep -Eq "^\| 4 \| [0-9.]+ \([0-9.]+, [0-9,]+\) / [0-9.]+ / [0-9.]+ \|" "$tmp/summary.md" ||
   { cat "$tmp/summary.md"; echo "FAIL: summary.md has no CPU table with a row for N = 4"; exit 1; }
-if [[ -n $st_lane ]]; then
-  grep -Eq "^\| 1 \| 1 \| [0-9,]+ \| [0-9,]+ \| [0-9.]+ \([0-9.]+\) \| [0-9,]+ \| [0-9.]+ \([0-9.]+\) \|$" "$tmp/summary.md" ||
-    { cat "$tmp/summary.md"; echo "FAIL: summary.md's limit table has no single-threaded figures for one lane"; exit 1; }
-fi
+grep -Eq "^\| 1 \| 1 \| [0-9,]+ \| [0-9,]+ \| [0-9.]+ \([0-9.]+\) \|$" "$tmp/summary.md" ||
+  { cat "$tmp/summary.md"; echo "FAIL: summary.md's limit table has no client CPU for one lane"; exit 1; }
 echo "live benchmark smoke: ok"

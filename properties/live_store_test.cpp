@@ -612,9 +612,9 @@ TEST_F(LiveStore, DroppedSessionIsReleasedAndItsEphemeralsGo) {
 }
 
 TEST_F(LiveStore, RequestsInFlightAtCloseAreAnsweredAndTheSessionEnds) {
-  // Raw zookeeper_close with requests in flight fails them all with Closing and, when
-  // it races with the completion thread, never tells the server: the session and its
-  // ephemerals outlive the close. The adapter's close must not.
+  // Raw zookeeper_close with requests in flight fails them all with Closing, and a
+  // handle that is reconnecting never tells the server: the session and its ephemerals
+  // outlive the close. The adapter's close must do neither.
   for (int round = 0; round < 5; ++round) {
     auto s = open();
     std::vector<Future<CreateReply>> creates;

@@ -1,14 +1,17 @@
 #include "real/zk_store.h"
 
+#include <poll.h>
 #include <zookeeper/zookeeper.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <set>
 #include <string_view>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "real/event_loop.h"
 
@@ -17,29 +20,42 @@ namespace lockstep::real {
 // ---------------------------------------------------------------------------------------
 // Shared state of one session.
 //
-// Two sides touch it. The C client's threads (its completion thread, and whoever calls
-// zookeeper_close) only build reply values, post them to the executor and manage the
-// context registry under `mu`. Everything else (state, promises) is touched only by work
-// running on the executor, so it needs no lock, exactly as in the simulator.
+// The handle is the single-threaded C client's (libzookeeper_st): the session's event loop
+// drives it (ZkCore is an IoSource of that loop), so its completions and watchers run on
+// the loop thread, inside zookeeper_process. They only build reply values and post them,
+// so that a reply reaches its coroutine as ordinary work of the loop. A helper thread
+// takes the handle over to close it (zookeeper_close blocks for the server's answer) and
+// runs the second-handle expiry (expire_session), so the context registry is under `mu`.
+// Everything else (state, promises) is touched only by work running on the loop, so it
+// needs no lock, exactly as in the simulator.
 
 struct WatchCtx;
 struct RequestBase;
 
-struct ZkCore : std::enable_shared_from_this<ZkCore> {
+struct ZkCore : IoSource, std::enable_shared_from_this<ZkCore> {
+  EventLoop* loop = nullptr;
   Executor* ex = nullptr;
   std::string connect_string;
   int requested_timeout_ms = 0;
   // The ACL of every node this session creates (see zk_auth.h).
   const ACL_vector* acl = &ZOO_OPEN_ACL_UNSAFE;
-  zhandle_t* zh = nullptr;  // set on the executor; cleared once closing starts
+  zhandle_t* zh = nullptr;  // the loop's until the close hands it to a helper thread
 
   // Contexts handed to the C client and not yet given back. Pending watchers are never
   // called after zookeeper_close, and a request's completion may not be either, so what
   // is left here after close is resolved and freed by us.
   mutable std::mutex mu;
-  std::condition_variable idle;  // signalled when `requests` becomes empty
   std::set<WatchCtx*> watches;
   std::set<RequestBase*> requests;
+
+  // Closing: requests already sent get their answers, within `bound`, before the handle
+  // is closed (as the Java client's close does; the C client would fail them all).
+  bool closing = false;
+  bool handed_over = false;  // the handle has left the loop for a closing thread
+  std::optional<uint64_t> close_timer;
+  // Closing and expiring threads, joined by the session's destructor.
+  std::mutex threads_mu;
+  std::vector<std::thread> threads;
 
   // Executor-side state.
   SessionState state = SessionState::Connecting;
@@ -58,6 +74,28 @@ struct ZkCore : std::enable_shared_from_this<ZkCore> {
   Promise<Unit> closed;
 
   void post(Callback fn) { ex->post(std::move(fn)); }
+
+  // IoSource: the loop waits on the handle's socket and calls zookeeper_process.
+  Interest interest() override;
+  void ready(short revents) override;
+  // On the loop: waits for the replies still due (ready() and a timer end the wait), then
+  // hands the handle over (finish_close).
+  void begin_close();
+  // On the loop: takes the handle off the loop and closes it on a thread of its own.
+  // Abandoned: nothing is waited for and the server is not told.
+  void finish_close(bool abandon = false);
+  // The session's destructor, on any thread with the loop not driving this handle:
+  // everything begin_close and finish_close do, here and now.
+  void close_now();
+  template <class F>
+  void spawn(F&& fn) {
+    std::lock_guard lock(threads_mu);
+    threads.emplace_back(std::forward<F>(fn));
+  }
+  bool idle() const {
+    std::lock_guard lock(mu);
+    return requests.empty();
+  }
 
   // Executor side.
   std::optional<Error> refuse() const {
@@ -93,9 +131,7 @@ struct ZkCore : std::enable_shared_from_this<ZkCore> {
   // True if the request was still ours to complete (and is now the caller's to free).
   bool claim(RequestBase* r) {
     std::lock_guard lock(mu);
-    bool mine = requests.erase(r) == 1;
-    if (requests.empty()) idle.notify_all();
-    return mine;
+    return requests.erase(r) == 1;
   }
   WatchCtx* new_watch();
   void drop_watch(WatchCtx* w);
@@ -265,7 +301,7 @@ void session_watcher(zhandle_t* zh, int type, int state, const char*, void* ctx)
   }
 }
 
-// --- completions (on the client's completion thread) ---
+// --- completions (inside zookeeper_process: on the loop, or on the closing thread) ---
 
 using CreateReq = Request<CreateReply>;
 using RemoveReq = Request<Error>;
@@ -543,8 +579,12 @@ std::string ZkStore::validate(const std::string& cs) {
 Future<ConnectReply> ZkStore::connect(Env& env, Duration session_timeout) {
   if (!validate(connect_string_).empty())
     return Future<ConnectReply>::ready_with(ConnectReply{Error::BadArguments, nullptr});
+  // The single-threaded client is driven by the loop of the process that opens it.
+  auto* loop = dynamic_cast<EventLoop*>(&env.executor());
+  if (!loop) return Future<ConnectReply>::ready_with(ConnectReply{Error::InvalidState, nullptr});
   auto core = std::make_shared<ZkCore>();
-  core->ex = &env.executor();
+  core->loop = loop;
+  core->ex = loop;
   core->connect_string = connect_string_;
   core->requested_timeout_ms = to_ms(session_timeout);
   auto session = std::shared_ptr<ZkSession>(new ZkSession(core));
@@ -559,6 +599,7 @@ Future<ConnectReply> ZkStore::connect(Env& env, Duration session_timeout) {
     return Future<ConnectReply>::ready_with(ConnectReply{Error::BadArguments, nullptr});
   }
   core->zh = zh;
+  loop->add_source(core.get());
   session.reset();
   if (options_.auth) {
     // Queued now, sent after the handshake and again after every reconnect by the client.
@@ -601,39 +642,15 @@ ZkSession::ZkSession(std::shared_ptr<ZkCore> core) : core_(std::move(core)) {}
 
 namespace {
 
-// What closing needs to know, read on the executor before the handle is given up.
+// What closing needs to know, read on the loop before the handle is handed over.
 struct CloseJob {
   std::shared_ptr<ZkCore> core;
   zhandle_t* zh = nullptr;
   std::string connect_string;
   ZkClientId who;  // empty id: no session to make sure of
   Duration bound;
-  bool abandon = false;  // given up: nothing waited for, the server not told
+  bool abandon = false;  // given up: the server not told
 };
-
-// Ends the session for good. Runs off the executor (it blocks).
-void close_blocking(const CloseJob& job) {
-  ZkCore& c = *job.core;
-  if (job.abandon) {
-    // A handle that is not connected sends no closeSession (zookeeper_close only frees
-    // it): the session lives on the server until it expires there.
-    if (job.zh) zookeeper_close(job.zh);
-    c.after_close(SessionState::Expired);
-    return;
-  }
-  {
-    // Requests already sent get their real answers, as the Java client's close does;
-    // the C client would otherwise fail them all with Closing.
-    std::unique_lock lock(c.mu);
-    c.idle.wait_for(lock, job.bound, [&] { return c.requests.empty(); });
-  }
-  if (job.zh) zookeeper_close(job.zh);
-  // zookeeper_close does not always tell the server: when a completion or a reply is
-  // being processed at that moment it only tears the handle down, and the session (with
-  // its ephemerals) lives on until it times out. Make sure it is gone.
-  if (job.who.id != 0) expire_session(job.connect_string, job.who, job.bound);
-  c.after_close();
-}
 
 CloseJob make_close_job(const std::shared_ptr<ZkCore>& core) {
   CloseJob job;
@@ -647,30 +664,131 @@ CloseJob make_close_job(const std::shared_ptr<ZkCore>& core) {
   return job;
 }
 
+// Ends the session for good, with the handle no longer on the loop. Blocks: zookeeper_close
+// waits (up to 1.5 s) for the server to answer the closeSession, and expire_session makes
+// sure of the session with a second handle.
+void close_handle(const CloseJob& job) {
+  ZkCore& c = *job.core;
+  if (job.abandon) {
+    // A handle that is not connected sends no closeSession (zookeeper_close only frees
+    // it): the session lives on the server until it expires there.
+    if (job.zh) zookeeper_close(job.zh);
+    c.after_close(SessionState::Expired);
+    return;
+  }
+  if (job.zh) zookeeper_close(job.zh);
+  // zookeeper_close does not always tell the server (a handle that is reconnecting sends
+  // nothing), and the session (with its ephemerals) would live on until it times out.
+  // Make sure it is gone.
+  if (job.who.id != 0) expire_session(job.connect_string, job.who, job.bound);
+  c.after_close();
+}
+
+// Drives `zh` on this thread until `done()` or `deadline`: the loop's work for one handle.
+template <class Done>
+void drive(zhandle_t* zh, EventLoop::Clock::time_point deadline, Done done) {
+  while (!done()) {
+    const auto now = EventLoop::Clock::now();
+    if (now >= deadline) return;
+    int fd = -1, interest = 0;
+    timeval tv{};
+    if (zookeeper_interest(zh, &fd, &interest, &tv) == ZINVALIDSTATE) return;
+    auto wait = std::chrono::duration_cast<EventLoop::Clock::duration>(
+        std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec));
+    wait = std::min(wait, deadline - now);
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count();
+    timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+    pollfd p{fd,
+             static_cast<short>(((interest & ZOOKEEPER_READ) ? POLLIN : 0) |
+                                ((interest & ZOOKEEPER_WRITE) ? POLLOUT : 0)),
+             0};
+    ppoll(&p, fd >= 0 ? 1 : 0, &ts, nullptr);
+    zookeeper_process(zh, ((p.revents & (POLLIN | POLLHUP | POLLERR)) ? ZOOKEEPER_READ : 0) |
+                              ((p.revents & POLLOUT) ? ZOOKEEPER_WRITE : 0));
+  }
+}
+
 }  // namespace
 
-ZkSession::~ZkSession() {
-  if (!core_->close_started) {
-    // Nobody closed it: close here, on this thread, and let the executor hear the
-    // outcome if it runs again.
-    core_->close_started = true;
-    close_blocking(make_close_job(core_));
+IoSource::Interest ZkCore::interest() {
+  Interest in;
+  if (!zh) return in;
+  int fd = -1, events = 0;
+  timeval tv{};
+  // ZINVALIDSTATE: expired or refused, for good; nothing to wait on. Other errors (a
+  // connection being retried) still give the socket and the time to come back.
+  if (zookeeper_interest(zh, &fd, &events, &tv) == ZINVALIDSTATE) return in;
+  in.fd = fd;
+  in.events = static_cast<short>(((events & ZOOKEEPER_READ) ? POLLIN : 0) |
+                                 ((events & ZOOKEEPER_WRITE) ? POLLOUT : 0));
+  in.by = EventLoop::Clock::now() +
+          std::chrono::duration_cast<EventLoop::Clock::duration>(
+              std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec));
+  return in;
+}
+
+void ZkCore::ready(short revents) {
+  if (!zh) return;
+  zookeeper_process(zh, ((revents & (POLLIN | POLLHUP | POLLERR)) ? ZOOKEEPER_READ : 0) |
+                            ((revents & POLLOUT) ? ZOOKEEPER_WRITE : 0));
+  if (closing && !handed_over && idle()) finish_close();
+}
+
+void ZkCore::begin_close() {
+  closing = true;
+  if (idle()) {
+    finish_close();
+    return;
   }
-  std::vector<std::thread> threads;
+  const int ms = ever_connected ? timeout_ms : requested_timeout_ms;
+  auto self = shared_from_this();
+  close_timer = loop->add_timer(
+      EventLoop::Clock::now() + std::chrono::milliseconds(std::max(ms, 1000)), [self] {
+        self->close_timer.reset();
+        self->finish_close();
+      });
+}
+
+void ZkCore::finish_close(bool abandon) {
+  if (handed_over) return;
+  handed_over = true;
+  closing = true;
+  if (close_timer) loop->cancel_timer(*std::exchange(close_timer, std::nullopt));
+  loop->remove_source(this);
+  CloseJob job = make_close_job(shared_from_this());
+  job.abandon = abandon;
+  spawn([job] { close_handle(job); });
+}
+
+void ZkCore::close_now() {
+  closing = true;
+  if (!handed_over) {
+    handed_over = true;
+    if (close_timer) loop->cancel_timer(*std::exchange(close_timer, std::nullopt));
+    loop->remove_source(this);
+    CloseJob job = make_close_job(shared_from_this());
+    if (job.zh) drive(job.zh, EventLoop::Clock::now() + job.bound, [this] { return idle(); });
+    close_handle(job);
+  }
+  std::vector<std::thread> ts;
   {
-    std::lock_guard lock(threads_mu_);
-    threads.swap(threads_);
+    std::lock_guard lock(threads_mu);
+    ts.swap(threads);
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : ts) t.join();
+}
+
+ZkSession::~ZkSession() {
+  // Nobody closed it, or its close is still under way: close here, on this thread, and
+  // let the loop hear the outcome if it runs again. The loop must not be driving the
+  // handle meanwhile: destroy a session on its loop's thread, or once the loop stopped.
+  core_->close_started = true;
+  core_->close_now();
 }
 
 void ZkSession::start_close() {
   core_->close_started = true;
-  CloseJob job = make_close_job(core_);
-  // Closing blocks (for in-flight requests, the server's answer, the check that the
-  // session is gone): never on the loop, whose other coroutines must keep running.
-  std::lock_guard lock(threads_mu_);
-  threads_.emplace_back([job] { close_blocking(job); });
+  core_->begin_close();
 }
 
 Future<Unit> ZkSession::close() {
@@ -694,16 +812,12 @@ Error ZkSession::abandon() {
   ZkCore& c = *core_;
   if (auto e = c.refuse()) return *e;
   // zookeeper_close tells the server when the handle is connected; only one that is
-  // reconnecting can be given up silently. (If it reconnects before the closing thread
-  // runs, the close does reach the server and the session ends sooner.)
+  // reconnecting can be given up silently.
   if (c.state != SessionState::Suspended) return Error::InvalidState;
   c.on_expired();
   c.abandoned = true;
   c.close_started = true;
-  CloseJob job = make_close_job(core_);
-  job.abandon = true;
-  std::lock_guard lock(threads_mu_);
-  threads_.emplace_back([job] { close_blocking(job); });
+  c.finish_close(/*abandon=*/true);
   return Error::Ok;
 }
 
@@ -719,8 +833,7 @@ Future<Error> ZkSession::expire() {
   auto core = core_;
   ZkClientId who = client_id();
   std::string cs = core_->connect_string;
-  std::lock_guard lock(threads_mu_);
-  threads_.emplace_back([core, who, cs, p] {
+  core_->spawn([core, who, cs, p] {
     Error e = expire_session(cs, who);
     post_value(core.get(), p, e);
   });
@@ -902,19 +1015,16 @@ Future<MultiReply> ZkSession::multi(const std::vector<Op>& ops) {
 
 namespace {
 struct ExpireWait {
-  std::mutex mu;
-  std::condition_variable cv;
   bool connected = false;
   bool expired = false;
 };
 
+// Called inside zookeeper_process, on the thread that drives the handle.
 void expire_watcher(zhandle_t*, int type, int state, const char*, void* ctx) {
   if (type != ZOO_SESSION_EVENT) return;
   auto* w = static_cast<ExpireWait*>(ctx);
-  std::lock_guard lock(w->mu);
   if (state == ZOO_CONNECTED_STATE) w->connected = true;
   if (state == ZOO_EXPIRED_SESSION_STATE) w->expired = true;
-  w->cv.notify_all();
 }
 }  // namespace
 
@@ -923,18 +1033,17 @@ namespace {
 enum class Attach { Connected, Expired, TimedOut, Refused };
 
 // Attaches a second handle to the session `who` and closes it, which closes the session
-// on the server (unless the close loses a race inside the client: see close_blocking).
+// on the server (unless its owner steals the connection back first: see expire_session).
+// Drives the handle on the calling thread.
 Attach attach_and_close(const std::string& connect_string, const clientid_t& cid,
                         EventLoop::Clock::time_point deadline, int timeout_ms) {
   ExpireWait w;
   zhandle_t* zh = zookeeper_init(connect_string.c_str(), expire_watcher, timeout_ms, &cid, &w, 0);
   if (!zh) return Attach::Refused;
-  Attach result;
-  {
-    std::unique_lock lock(w.mu);
-    w.cv.wait_until(lock, deadline, [&] { return w.connected || w.expired; });
-    result = w.connected ? Attach::Connected : w.expired ? Attach::Expired : Attach::TimedOut;
-  }
+  drive(zh, deadline, [&] { return w.connected || w.expired; });
+  const Attach result = w.connected ? Attach::Connected
+                        : w.expired ? Attach::Expired
+                                    : Attach::TimedOut;
   zookeeper_close(zh);
   return result;
 }

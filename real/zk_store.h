@@ -1,8 +1,11 @@
-// The Store interface on a live ZooKeeper, through the C client (libzookeeper_mt, async
-// API). Every completion and watch notification arrives on the client's completion
-// thread and is posted to the executor of the process that opened the session, where
-// the promise is set; the executor must accept posts from other threads (EventLoop
-// does) and must outlive the session.
+// The Store interface on a live ZooKeeper, through the single-threaded C client
+// (libzookeeper_st, async API). The EventLoop of the process that opens a session drives
+// it: it waits on the session's socket with its other work and timers, and the client's
+// completions and watch notifications run there and are posted as the loop's work, where
+// the promise is set. A reply therefore reaches its coroutine without a thread hop
+// (docs/bench.md: the multi-threaded client's I/O and completion threads cost a release
+// about 34 context switches). The executor must be that EventLoop and must outlive the
+// session. A session lives (pings, reconnects, hears its expiry) only while its loop runs.
 //
 // Connect strings are the C client's: "host:port[,host:port...][/chroot]". A chroot must
 // exist before sessions use it (see ensure_chroot).
@@ -10,10 +13,8 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/store.h"
@@ -81,9 +82,9 @@ class ZkSession final : public Session {
   // answers (it cannot encode one).
   Future<MultiReply> multi(const std::vector<Op>& ops) override;
   // Refuses new calls at once, lets requests already sent get their answers (bounded by
-  // the session timeout), closes the handle, then makes sure the server ended the
-  // session (see expire_session). Set once all of that is done; on an expired session,
-  // at once.
+  // the session timeout; the loop must run), closes the handle on a thread of its own,
+  // then makes sure the server ended the session (see expire_session). Set once all of
+  // that is done; on an expired session, at once.
   Future<Unit> close() override;
   // Only while Suspended (InvalidState otherwise): the handle is then reconnecting, and
   // zookeeper_close frees it without a closeSession. Pending requests fail with
@@ -111,9 +112,10 @@ class ZkSession final : public Session {
   explicit ZkSession(std::shared_ptr<ZkCore> core);
   void start_close();
 
+  // Its closing and expiring threads are joined at destruction. Destroy a session on its
+  // loop's thread, or once the loop no longer runs: a session not closed yet is closed
+  // there and then, driving its handle on the destroying thread.
   std::shared_ptr<ZkCore> core_;
-  std::mutex threads_mu_;
-  std::vector<std::thread> threads_;  // closer and expirer threads, joined at destruction
 };
 
 // Expires the session `who` on the server: opens a second handle with the same id and

@@ -10,7 +10,6 @@ peers' files of the same shape). Benchmark names say what each entry is:
   live/IMPL/N:n              a live run: ours (recipe, recipe-direct, zk-fast-pred, zk-slow) or a peer
                              (curator, kazoo)
   limit/sessions:S/window:W  the server's pipelined create+delete ceiling (bench/live_limit)
-  st/limit/sessions:S/window:W  the same on the single-threaded C client (bench/st/st_lane)
   BM_Herd/ALGO/N             a simulated herd of N clients, one cycle each (bench/sim_herd)
 Entries repeated across rounds are reduced to the median of each counter. Writes
 herd_notifications.png, handoffs.png, latency.png and sim_cost.png (and herd_scale.png
@@ -90,10 +89,9 @@ def load(results_dir):
             if m:
                 groups.setdefault(("herd", m.group(1), int(m.group(2))), []).append(b)
                 continue
-            m = re.match(r"^(st/)?limit/sessions:(\d+)/window:(\d+)", name)
+            m = re.match(r"^limit/sessions:(\d+)/window:(\d+)", name)
             if m:
-                kind = "st-limit" if m.group(1) else "limit"
-                groups.setdefault((kind, "server", (int(m.group(2)), int(m.group(3)))), []).append(b)
+                groups.setdefault(("limit", "server", (int(m.group(1)), int(m.group(2)))), []).append(b)
     return groups, errors
 
 
@@ -461,23 +459,20 @@ def table(groups):
         lines.extend(herd_table(groups))
     if limit:
         lines.append("")
-        lines.append("Server limit (bench/live_limit, pipelined create+delete), and the same lanes on the "
-                     "single-threaded C client driven by one poll() loop (bench/st/st_lane); client CPU "
-                     "ms per pair (context switches):")
+        lines.append("Server limit (bench/live_limit, pipelined create+delete); client CPU ms per pair "
+                     "(context switches):")
         lines.append("")
-        lines.append("| sessions | lanes per session | pairs/s | requests/s | client CPU | "
-                     "single-threaded: pairs/s | single-threaded: client CPU |")
-        lines.append("|---:|---:|---:|---:|---:|---:|---:|")
+        lines.append("| sessions | lanes per session | pairs/s | requests/s | client CPU |")
+        lines.append("|---:|---:|---:|---:|---:|")
 
         def client_cpu(e):
             ms = median_of(e, "client_cpu_ms_per_pair")
             return f"{fmt(ms, 3)} ({fmt(median_of(e, 'client_switches_per_pair'), 1)})" if ms is not None else "-"
 
         for k in sorted(k for k in groups if k[0] == "limit"):
-            e, st = groups[k], groups.get(("st-limit", "server", k[2]), [])
+            e = groups[k]
             lines.append(f"| {k[2][0]} | {k[2][1]} | {fmt(median_of(e, 'pairs_per_s'))} | "
-                         f"{fmt(median_of(e, 'ops_per_s'))} | {client_cpu(e)} | "
-                         f"{fmt(median_of(st, 'pairs_per_s'))} | {client_cpu(st)} |")
+                         f"{fmt(median_of(e, 'ops_per_s'))} | {client_cpu(e)} |")
     return "\n".join(lines) + "\n"
 
 
