@@ -16,9 +16,10 @@
 //                         this client library saw (counted by a Session decorator: a watch
 //                         event other than "session ended" delivered to the algorithm);
 //                         and the CPU a release costs (bench/cpu_meter.h): this process's
-//                         client_cpu_ms_per_release (client_sys_ms_per_release of it) and
-//                         the server's server_cpu_ms_per_release (with LOCKSTEP_ZK_PID),
-//                         client_cores and server_cores.
+//                         client_cpu_ms_per_release (client_sys_ms_per_release of it),
+//                         client_switches_per_release, the server's
+//                         server_cpu_ms_per_release (with LOCKSTEP_ZK_PID), client_cores
+//                         and server_cores.
 //
 // Live knobs (environment): LOCKSTEP_BENCH_CYCLES (K, default 10), LOCKSTEP_BENCH_HOLD_MS
 // (default 5), LOCKSTEP_BENCH_MAX_N (default 64). docs/bench.md explains every figure.

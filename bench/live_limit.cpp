@@ -11,8 +11,8 @@
 // up to 2W requests outstanding. Runs for LOCKSTEP_BENCH_LIMIT_S seconds (default 2).
 // Counters: pairs_per_s (create+delete pairs completed per second) and ops_per_s
 // (requests per second, twice that); and what a pair costs in CPU (bench/cpu_meter.h):
-// client_cpu_ms_per_pair, client_sys_ms_per_pair, server_cpu_ms_per_pair (with
-// LOCKSTEP_ZK_PID), client_cores, server_cores.
+// client_cpu_ms_per_pair, client_sys_ms_per_pair, client_switches_per_pair,
+// server_cpu_ms_per_pair (with LOCKSTEP_ZK_PID), client_cores, server_cores.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 

@@ -31,6 +31,7 @@ namespace lockstep::real {
 
 struct WatchCtx;
 struct RequestBase;
+struct CloseJob;
 
 struct ZkCore : IoSource, std::enable_shared_from_this<ZkCore> {
   EventLoop* loop = nullptr;
@@ -48,11 +49,11 @@ struct ZkCore : IoSource, std::enable_shared_from_this<ZkCore> {
   std::set<WatchCtx*> watches;
   std::set<RequestBase*> requests;
 
-  // Closing: requests already sent get their answers, within `bound`, before the handle
-  // is closed (as the Java client's close does; the C client would fail them all).
-  bool closing = false;
-  bool handed_over = false;  // the handle has left the loop for a closing thread
+  // Closing: requests already sent get their answers, within close_bound(), before the
+  // handle is closed (as the Java client's close does; the C client would fail them all).
+  // While they are awaited, close_timer ends the wait at the bound.
   std::optional<uint64_t> close_timer;
+  bool handed_over = false;  // the handle has left the loop for a closing thread
   // Closing and expiring threads, joined by the session's destructor.
   std::mutex threads_mu;
   std::vector<std::thread> threads;
@@ -87,6 +88,13 @@ struct ZkCore : IoSource, std::enable_shared_from_this<ZkCore> {
   // The session's destructor, on any thread with the loop not driving this handle:
   // everything begin_close and finish_close do, here and now.
   void close_now();
+  // Takes the handle off the loop, once: the job to close it, or nullopt if it was taken.
+  std::optional<CloseJob> hand_over();
+  // The session timeout as negotiated, or as asked before the first handshake.
+  int timeout_in_force_ms() const { return ever_connected ? timeout_ms : requested_timeout_ms; }
+  Duration close_bound() const {
+    return std::chrono::milliseconds(std::max(timeout_in_force_ms(), 1000));
+  }
   template <class F>
   void spawn(F&& fn) {
     std::lock_guard lock(threads_mu);
@@ -640,8 +648,6 @@ Task<Error> ZkStore::ensure_chroot(Env& env, Duration connect_within) {
 
 ZkSession::ZkSession(std::shared_ptr<ZkCore> core) : core_(std::move(core)) {}
 
-namespace {
-
 // What closing needs to know, read on the loop before the handle is handed over.
 struct CloseJob {
   std::shared_ptr<ZkCore> core;
@@ -652,6 +658,8 @@ struct CloseJob {
   bool abandon = false;  // given up: the server not told
 };
 
+namespace {
+
 CloseJob make_close_job(const std::shared_ptr<ZkCore>& core) {
   CloseJob job;
   job.core = core;
@@ -659,8 +667,7 @@ CloseJob make_close_job(const std::shared_ptr<ZkCore>& core) {
   job.connect_string = core->connect_string;
   if (core->ever_connected && core->state != SessionState::Expired)
     job.who = ZkClientId{core->session_id, core->passwd};
-  int ms = core->ever_connected ? core->timeout_ms : core->requested_timeout_ms;
-  job.bound = std::chrono::milliseconds(std::max(ms, 1000));
+  job.bound = core->close_bound();
   return job;
 }
 
@@ -684,6 +691,21 @@ void close_handle(const CloseJob& job) {
   c.after_close();
 }
 
+// The C client's interest as poll() events, poll()'s answer as the C client's events, and
+// the time it asks to be called back by.
+short poll_events(int zk_interest) {
+  return static_cast<short>(((zk_interest & ZOOKEEPER_READ) ? POLLIN : 0) |
+                            ((zk_interest & ZOOKEEPER_WRITE) ? POLLOUT : 0));
+}
+int zk_events(short revents) {
+  return ((revents & (POLLIN | POLLHUP | POLLERR)) ? ZOOKEEPER_READ : 0) |
+         ((revents & POLLOUT) ? ZOOKEEPER_WRITE : 0);
+}
+EventLoop::Clock::duration as_duration(const timeval& tv) {
+  return std::chrono::duration_cast<EventLoop::Clock::duration>(
+      std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec));
+}
+
 // Drives `zh` on this thread until `done()` or `deadline`: the loop's work for one handle.
 template <class Done>
 void drive(zhandle_t* zh, EventLoop::Clock::time_point deadline, Done done) {
@@ -693,18 +715,12 @@ void drive(zhandle_t* zh, EventLoop::Clock::time_point deadline, Done done) {
     int fd = -1, interest = 0;
     timeval tv{};
     if (zookeeper_interest(zh, &fd, &interest, &tv) == ZINVALIDSTATE) return;
-    auto wait = std::chrono::duration_cast<EventLoop::Clock::duration>(
-        std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec));
-    wait = std::min(wait, deadline - now);
+    const auto wait = std::min(as_duration(tv), deadline - now);
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count();
     timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
-    pollfd p{fd,
-             static_cast<short>(((interest & ZOOKEEPER_READ) ? POLLIN : 0) |
-                                ((interest & ZOOKEEPER_WRITE) ? POLLOUT : 0)),
-             0};
+    pollfd p{fd, poll_events(interest), 0};
     ppoll(&p, fd >= 0 ? 1 : 0, &ts, nullptr);
-    zookeeper_process(zh, ((p.revents & (POLLIN | POLLHUP | POLLERR)) ? ZOOKEEPER_READ : 0) |
-                              ((p.revents & POLLOUT) ? ZOOKEEPER_WRITE : 0));
+    zookeeper_process(zh, zk_events(p.revents));
   }
 }
 
@@ -719,56 +735,48 @@ IoSource::Interest ZkCore::interest() {
   // connection being retried) still give the socket and the time to come back.
   if (zookeeper_interest(zh, &fd, &events, &tv) == ZINVALIDSTATE) return in;
   in.fd = fd;
-  in.events = static_cast<short>(((events & ZOOKEEPER_READ) ? POLLIN : 0) |
-                                 ((events & ZOOKEEPER_WRITE) ? POLLOUT : 0));
-  in.by = EventLoop::Clock::now() +
-          std::chrono::duration_cast<EventLoop::Clock::duration>(
-              std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec));
+  in.events = poll_events(events);
+  in.by = EventLoop::Clock::now() + as_duration(tv);
   return in;
 }
 
 void ZkCore::ready(short revents) {
   if (!zh) return;
-  zookeeper_process(zh, ((revents & (POLLIN | POLLHUP | POLLERR)) ? ZOOKEEPER_READ : 0) |
-                            ((revents & POLLOUT) ? ZOOKEEPER_WRITE : 0));
-  if (closing && !handed_over && idle()) finish_close();
+  zookeeper_process(zh, zk_events(revents));
+  if (close_timer && idle()) finish_close();
 }
 
 void ZkCore::begin_close() {
-  closing = true;
   if (idle()) {
     finish_close();
     return;
   }
-  const int ms = ever_connected ? timeout_ms : requested_timeout_ms;
   auto self = shared_from_this();
-  close_timer = loop->add_timer(
-      EventLoop::Clock::now() + std::chrono::milliseconds(std::max(ms, 1000)), [self] {
-        self->close_timer.reset();
-        self->finish_close();
-      });
+  close_timer = loop->add_timer(EventLoop::Clock::now() + close_bound(), [self] {
+    self->close_timer.reset();
+    self->finish_close();
+  });
+}
+
+std::optional<CloseJob> ZkCore::hand_over() {
+  if (handed_over) return std::nullopt;
+  handed_over = true;
+  if (close_timer) loop->cancel_timer(*std::exchange(close_timer, std::nullopt));
+  loop->remove_source(this);
+  return make_close_job(shared_from_this());
 }
 
 void ZkCore::finish_close(bool abandon) {
-  if (handed_over) return;
-  handed_over = true;
-  closing = true;
-  if (close_timer) loop->cancel_timer(*std::exchange(close_timer, std::nullopt));
-  loop->remove_source(this);
-  CloseJob job = make_close_job(shared_from_this());
-  job.abandon = abandon;
-  spawn([job] { close_handle(job); });
+  std::optional<CloseJob> job = hand_over();
+  if (!job) return;
+  job->abandon = abandon;
+  spawn([job = std::move(*job)] { close_handle(job); });
 }
 
 void ZkCore::close_now() {
-  closing = true;
-  if (!handed_over) {
-    handed_over = true;
-    if (close_timer) loop->cancel_timer(*std::exchange(close_timer, std::nullopt));
-    loop->remove_source(this);
-    CloseJob job = make_close_job(shared_from_this());
-    if (job.zh) drive(job.zh, EventLoop::Clock::now() + job.bound, [this] { return idle(); });
-    close_handle(job);
+  if (std::optional<CloseJob> job = hand_over()) {
+    if (job->zh) drive(job->zh, EventLoop::Clock::now() + job->bound, [this] { return idle(); });
+    close_handle(*job);
   }
   std::vector<std::thread> ts;
   {
@@ -805,8 +813,7 @@ Future<Unit> ZkSession::close() {
 SessionState ZkSession::state() const { return core_->state; }
 int64_t ZkSession::id() const { return core_->session_id; }
 Duration ZkSession::timeout() const {
-  int ms = core_->ever_connected ? core_->timeout_ms : core_->requested_timeout_ms;
-  return std::chrono::milliseconds(ms);
+  return std::chrono::milliseconds(core_->timeout_in_force_ms());
 }
 Error ZkSession::abandon() {
   ZkCore& c = *core_;
